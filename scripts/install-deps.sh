@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every Debian package qplug builds, tests and benchmarks with.
+# Idempotent: skips apt entirely when everything is already present.
+set -euo pipefail
+pkgs=(
+  build-essential cmake ninja-build pkg-config
+  libzydis-dev libxbyak-dev libboost-dev doctest-dev libbenchmark-dev libglib2.0-dev
+  qemu-user
+  # programs the end-to-end tests run natively and under qplug
+  bash coreutils findutils grep sed gawk python3 perl sqlite3 gzip xz-utils zstd tar file
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

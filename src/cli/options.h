@@ -1,0 +1,52 @@
+// Command line of `qplug`, compatible with qemu-x86_64's where options exist.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "qplug/result.h"
+
+namespace qplug::cli {
+
+// One `-plugin` occurrence after QemuOpts parsing (qemu-abi.md section 1.5).
+struct PluginSpec {
+  std::string path;               // file=
+  std::vector<std::string> args;  // "key=value" strings, in order
+};
+
+struct Options {
+  std::string program;                  // the guest program path
+  std::vector<std::string> guest_argv;  // argv[0..] handed to the guest
+  std::vector<std::string> set_env;     // -E var=value (may repeat; comma lists allowed as QEMU)
+  std::vector<std::string> unset_env;   // -U var
+  std::string argv0;                    // -0: overrides guest argv[0] if not empty
+  bool argv0_set = false;
+  std::string interp_prefix;            // -L path
+  bool strace = false;                  // -strace
+  std::string log_items;                // -d item[,...]  ("plugin", "strace", ... QEMU's names)
+  std::string log_file;                 // -D file
+  std::vector<PluginSpec> plugins;      // -plugin (same path twice = args appended)
+  bool follow_exec = true;              // -no-follow-exec turns off (qplug-specific)
+  std::vector<std::string> warnings;    // deprecation warnings to print (e.g. arg= form)
+  bool help = false;                    // -h / -help
+  bool version = false;                 // -version
+  bool plugin_help = false;             // -plugin help
+};
+
+// Parses argv (argv[0] is qplug itself). Errors are one line, e.g.
+// "qplug: -plugin: missing earlier '-plugin file=' option", exit status 1.
+// Options may be given as -opt or --opt; "--" ends options. The first
+// non-option argument is the program; everything after it goes to the guest.
+// The environment variable QEMU_PLUGIN (if set) adds a plugin as QEMU does;
+// QEMU_STRACE, QEMU_LOG, QEMU_LOG_FILENAME, QEMU_LD_PREFIX likewise.
+Result<Options> parse_command_line(int argc, const char* const* argv,
+                                   const std::vector<std::string>& environ);
+
+// Rebuilds an argument vector that reproduces `options` minus the program and
+// its arguments, for re-executing qplug on a guest execve.
+std::vector<std::string> options_to_args(const Options& options);
+
+// The text of `qplug -h`: every option on one screen.
+std::string usage_text();
+
+}  // namespace qplug::cli

@@ -1,0 +1,1 @@
+#include "loader/elf_loader.h"

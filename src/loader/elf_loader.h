@@ -1,0 +1,75 @@
+// ElfLoader: maps a guest x86-64 ELF program and its PT_INTERP into this
+// process, the way the kernel's binfmt_elf would, so that the translator can
+// start at the interpreter's (or static program's) first instruction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qplug/result.h"
+
+namespace qplug::loader {
+
+// One mapped ELF image (the program or its interpreter).
+struct LoadedImage {
+  std::string path;         // as opened (after -L prefix resolution for the interpreter)
+  uint64_t load_bias = 0;   // 0 for ET_EXEC; mapping base - first PT_LOAD vaddr for ET_DYN
+  uint64_t entry = 0;       // e_entry + load_bias
+  uint64_t phdr_addr = 0;   // guest address of the program headers (AT_PHDR)
+  uint16_t phnum = 0;       // AT_PHNUM
+  uint16_t phentsize = 0;   // AT_PHENT
+  uint64_t start_code = 0;  // lowest executable PT_LOAD vaddr + bias (QEMU's image_info)
+  uint64_t end_code = 0;    // end of the highest executable PT_LOAD's file data + bias
+  uint64_t start_data = 0;
+  uint64_t end_data = 0;
+  uint64_t lowest = 0;      // page-aligned span of all PT_LOADs, biased
+  uint64_t highest = 0;     // page-aligned end (exclusive), including bss
+  bool executable_stack = false;  // PT_GNU_STACK has PF_X
+};
+
+struct GuestProgram {
+  LoadedImage main;
+  std::optional<LoadedImage> interp;  // present when main has PT_INTERP
+  std::string interp_name;            // PT_INTERP string as written in the file
+  uint64_t first_pc = 0;              // interp->entry if interp, else main.entry
+};
+
+struct LoadOptions {
+  std::string interp_prefix;  // -L: tried first as prefix + PT_INTERP path
+};
+
+// Checks and maps `path`. Every failure is an Error whose message is one line
+// naming the file and the problem, e.g.
+//   "qplug: /tmp/x: not an ELF file"
+//   "qplug: /tmp/x: 32-bit ELF (ELFCLASS32) is not supported, only x86-64"
+//   "qplug: /tmp/x: ELF for machine 183 (aarch64) is not supported, only x86-64"
+//   "qplug: /tmp/x: No such file or directory"
+//   "qplug: /tmp/x: Is a directory" / "Permission denied"
+//   "qplug: /tmp/x: corrupt ELF header: <what>"
+//   "qplug: /tmp/x: cannot find interpreter /lib64/ld-linux-x86-64.so.2: No such file or directory"
+// Exit status 1 for ordinary errors (QEMU uses 1 too), 126/127-like codes are
+// not used: the caller decides.
+Result<GuestProgram> load_program(const std::string& path, const LoadOptions& options);
+
+// Pure header check used both by load_program and by execve following: returns
+// ok if `bytes` (the first bytes of a file, at least 64 if the file has them)
+// start a valid x86-64 ELF executable or shared object header.
+Result<void> check_elf_header(const std::string& path, const uint8_t* bytes, size_t size);
+
+// Builds the initial guest stack the kernel would build: argc, argv, envp,
+// auxv (AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY,
+// AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP, AT_HWCAP2,
+// AT_CLKTCK, AT_PLATFORM, AT_EXECFN, AT_SYSINFO_EHDR (host's vDSO, passed
+// through), AT_MINSIGSTKSZ, AT_NULL), the strings and the 16 random bytes.
+// Maps a fresh stack region (size from RLIMIT_STACK, at least 8 MiB, at most
+// 256 MiB; grows down) and returns the initial guest %rsp.
+struct StackRequest {
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;
+  std::string execfn;  // AT_EXECFN string (the program path as given)
+};
+Result<uint64_t> build_initial_stack(const GuestProgram& program, const StackRequest& request);
+
+}  // namespace qplug::loader
