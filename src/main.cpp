@@ -1,1 +1,145 @@
-int main() { return 1; }
+// qplug: runs an unmodified x86-64 Linux program from a code cache.
+#include <cpuid.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+#include "loader/elf_loader.h"
+#include "os/linux/signals.h"
+#include "runtime/dispatcher.h"
+#include "runtime/runtime.h"
+#include "runtime/thread_state.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace qplug;
+
+[[noreturn]] void fail(const Error& e) {
+  std::fprintf(stderr, "%s\n", e.message.c_str());
+  std::exit(e.exit_status);
+}
+
+std::vector<std::string> guest_environment(const cli::Options& o) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  auto name_of = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
+  auto remove = [&](const std::string& name) {
+    std::erase_if(env, [&](const std::string& kv) { return name_of(kv) == name; });
+  };
+  for (const auto& u : o.unset_env) remove(u);
+  for (const auto& s : o.set_env) {
+    remove(name_of(s));
+    env.push_back(s);
+  }
+  return env;
+}
+
+// The guest's program break starts after its bss, in a region reserved now so
+// nothing else lands there (the kernel's brk belongs to the host heap).
+void reserve_brk(const loader::LoadedImage& main) {
+  constexpr uint64_t kReserve = 1ull << 30;
+  auto& b = runtime::rt().brk;
+  uint64_t start = (main.highest + 4095) & ~uint64_t{4095};
+  void* mem = mmap(reinterpret_cast<void*>(start), kReserve, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (mem == MAP_FAILED)
+    mem = mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) fail(make_error("qplug: cannot reserve the guest's heap"));
+  b.start = b.current = b.mapped = reinterpret_cast<uint64_t>(mem);
+  b.limit = b.start + kReserve;
+}
+
+uint8_t* new_xsave_area(size_t size) {
+  auto* area = static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) & ~size_t{63}));
+  std::memset(area, 0, size);
+  // XSTATE_BV = 0 puts every component in its initial state on xrstor; MXCSR
+  // and the x87 control word are loaded from the legacy area regardless.
+  const uint16_t fcw = 0x37f;
+  const uint32_t mxcsr = 0x1f80;
+  std::memcpy(area + 0, &fcw, sizeof fcw);
+  std::memcpy(area + 24, &mxcsr, sizeof mxcsr);
+  return area;
+}
+
+size_t xsave_size() {
+  unsigned eax, ebx, ecx, edx;
+  __cpuid_count(0xd, 0, eax, ebx, ecx, edx);
+  return ebx;  // size for the features enabled in XCR0
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> env_in;
+  for (char** e = environ; *e; ++e) env_in.emplace_back(*e);
+  Result<cli::Options> parsed = cli::parse_command_line(argc, argv, env_in);
+  if (!parsed) fail(parsed.error());
+  cli::Options& o = *parsed;
+  if (o.help) {
+    std::fputs(cli::usage_text().c_str(), stdout);
+    return 0;
+  }
+  if (o.version) {
+    std::printf("qplug version 0.1.0 (x86_64 -> x86_64, QEMU plugin API 1-7)\n");
+    return 0;
+  }
+  for (const auto& w : o.warnings) std::fprintf(stderr, "qplug: warning: %s\n", w.c_str());
+  if (!o.plugins.empty() || o.plugin_help)
+    fail(make_error("qplug: -plugin: loading QEMU plugins is not implemented yet"));
+
+  auto& R = runtime::rt();
+  if (!o.log_file.empty()) {
+    R.log = std::fopen(o.log_file.c_str(), "w");
+    if (!R.log) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));
+  }
+  Result<loader::GuestProgram> program =
+      loader::load_program(o.program, loader::LoadOptions{o.interp_prefix});
+  if (!program) fail(program.error());
+  R.program = std::move(*program);
+  R.exe_path = o.program;
+  char resolved[PATH_MAX];
+  R.exe_realpath = realpath(o.program.c_str(), resolved) ? resolved : o.program;
+  ssize_t n = readlink("/proc/self/exe", resolved, sizeof resolved - 1);
+  R.qplug_path = n > 0 ? std::string(resolved, static_cast<size_t>(n)) : argv[0];
+  reserve_brk(R.program.main);
+
+  loader::StackRequest stack;
+  stack.argv = o.guest_argv;
+  if (stack.argv.empty()) stack.argv.push_back(o.program);
+  if (o.argv0_set) stack.argv[0] = o.argv0;
+  stack.envp = guest_environment(o);
+  stack.execfn = o.program;
+  Result<uint64_t> sp = loader::build_initial_stack(R.program, stack);
+  if (!sp) fail(sp.error());
+  R.options = std::move(o);
+
+  // Translated code and the context switch reach ThreadState through %fs.
+  R.env.tls = runtime::tls_offset();
+  R.xsave_size = xsave_size();
+  void* routines = mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (routines == MAP_FAILED) fail(make_error("qplug: cannot map executable memory"));
+  R.ctx = x86_64::generate_context_switch(static_cast<uint8_t*>(routines), 4096, R.env.tls);
+  static runtime::Dispatcher dispatcher;
+  R.dispatcher = &dispatcher;
+
+  runtime::ThreadState& ts = runtime::current_thread();
+  ts.xsave_area = new_xsave_area(R.xsave_size);
+  ts.exit_common = reinterpret_cast<uint64_t>(R.ctx.exit_common);
+  ts.host_mxcsr = 0x1f80;
+  ts.gpr[runtime::kRsp] = *sp;
+  ts.rip = R.program.first_pc;
+  ts.rflags = 0x202;
+  asm volatile("wrgsbase %0" ::"r"(uint64_t{0}) : "memory");
+  os::install_signal_handlers();
+  dispatcher.run(ts);
+}

@@ -1,0 +1,45 @@
+// Internal to the x86-64 backend: xbyak helpers shared by the emitter, the
+// relocator and the context switch. Includes xbyak, so keep it out of headers
+// that the rest of qplug includes.
+#pragma once
+
+#include <Zydis/Zydis.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <xbyak/xbyak.h>
+
+#include "runtime/thread_state.h"
+
+namespace qplug::x86_64 {
+
+// %fs-relative operand for a ThreadState field. Emits the FS prefix byte
+// itself, so it must be evaluated as the only memory operand of the very next
+// instruction, e.g. g.mov(tls(g, base, offsetof(ThreadState, spill_r11)), g.r11).
+inline Xbyak::Address tls(Xbyak::CodeGenerator& g, int64_t base, size_t field) {
+  g.db(0x64);
+  return g.qword[reinterpret_cast<void*>(base + static_cast<int64_t>(field))];
+}
+inline Xbyak::Address tls32(Xbyak::CodeGenerator& g, int64_t base, size_t field) {
+  g.db(0x64);
+  return g.dword[reinterpret_cast<void*>(base + static_cast<int64_t>(field))];
+}
+
+#define QPLUG_TLS_FIELD(field) offsetof(::qplug::runtime::ThreadState, field)
+#define QPLUG_TLS_GPR(n) \
+  (offsetof(::qplug::runtime::ThreadState, gpr) + static_cast<size_t>(n) * sizeof(uint64_t))
+
+// 64-bit general register with hardware number `n` (0 = rax ... 15 = r15).
+inline Xbyak::Reg64 gpr64(int n) { return Xbyak::Reg64(n); }
+
+// Hardware number of a Zydis 64-bit general register, or -1.
+inline int gpr_number(ZydisRegister reg) {
+  if (reg == ZYDIS_REGISTER_NONE) return -1;
+  ZydisRegister r64 = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
+  if (r64 < ZYDIS_REGISTER_RAX || r64 > ZYDIS_REGISTER_R15) return -1;
+  return static_cast<int>(r64 - ZYDIS_REGISTER_RAX);
+}
+
+inline bool fits_int32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+}  // namespace qplug::x86_64

@@ -1,0 +1,42 @@
+// Context switch between the host (dispatcher) and translated guest code.
+//
+// enter() saves the host's callee-saved registers and stack pointer in the
+// ThreadState, restores the guest's vector state, flags and registers, and
+// jumps to ThreadState::jump_target. Translated code returns to the host by
+// jumping through ThreadState::exit_common with the exit argument in r11 (guest
+// r11 parked in spill_r11) and exit_reason set; that routine stores every guest
+// register, the flags and the vector state, and returns from enter().
+//
+// Signals: between `critical_begin` and `critical_end` enter() has started
+// loading guest state but has not reached guest code. A host signal handler
+// that interrupts it there moves the PC to `bail`, which returns from enter()
+// with ExitReason::kSignal; the ThreadState still holds the complete guest
+// state because enter() only reads it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qplug::x86_64 {
+
+struct ContextSwitch {
+  void (*enter)() = nullptr;
+  uint8_t* exit_common = nullptr;
+  uint8_t* critical_begin = nullptr;
+  uint8_t* critical_end = nullptr;
+  uint8_t* bail = nullptr;
+  // safe_syscall(nr, a1..a6): a syscall that does not start if a signal is
+  // pending: if a handler interrupts it before the `syscall` instruction, it
+  // moves the PC to `syscall_interrupted`, which returns -512 (ERESTARTSYS)
+  // without entering the kernel, so the dispatcher always restarts it. Once in the kernel, the syscall returns -EINTR itself
+  // because host handlers have no SA_RESTART.
+  long (*safe_syscall)(long nr, long a1, long a2, long a3, long a4, long a5, long a6) = nullptr;
+  uint8_t* syscall_begin = nullptr;  // first instruction that checks the flag
+  uint8_t* syscall_end = nullptr;    // the `syscall` instruction itself (exclusive)
+  uint8_t* syscall_interrupted = nullptr;
+};
+
+// Generates the routines into `where` (at most `capacity` bytes, executable).
+ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls);
+
+}  // namespace qplug::x86_64

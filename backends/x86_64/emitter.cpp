@@ -1,0 +1,239 @@
+#include "x86_64/emitter.h"
+
+#include <cstring>
+
+#include "x86_64/asm_util.h"
+#include "x86_64/relocator.h"
+
+namespace qplug::x86_64 {
+
+using runtime::ExitReason;
+using runtime::ExitStub;
+
+namespace {
+
+constexpr size_t kMaxHostBytesPerInsn = 48;   // relocated insn incl. far RIP-relative form
+constexpr size_t kMaxTransferBytes = 160;     // push + inline lookup or two exits
+constexpr size_t kSlowPathBytes = 40;
+
+class BlockEmitter {
+ public:
+  BlockEmitter(uint8_t* where, size_t capacity, runtime::Block& block, const EmitEnv& env)
+      : g_(capacity, where), where_(where), block_(block), env_(env) {}
+
+  bool emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc, std::string* error) {
+    bool ended = false;
+    for (const DecodedInsn& d : insns) {
+      if (!emit_insn(d, error)) return false;
+      ended = d.kind != InsnKind::kPlain;
+    }
+    if (!ended) exit_to(end_pc);
+    emit_slow_paths();
+    return true;
+  }
+
+  size_t size() const { return g_.getSize(); }
+
+ private:
+  struct PendingExit {
+    ExitStub* stub;
+    size_t patch_offset;
+    Xbyak::Label slow;
+  };
+
+  Xbyak::Address tls(size_t field) { return x86_64::tls(g_, env_.tls, field); }
+
+  size_t offset() const { return g_.getSize(); }
+
+  // Pads with nops so that the rel32 that follows `opcode_bytes` is 4-aligned.
+  void align_rel32(size_t opcode_bytes) {
+    while ((reinterpret_cast<uintptr_t>(g_.getCurr()) + opcode_bytes) % 4 != 0) g_.nop();
+  }
+
+  ExitStub* new_stub(uint64_t target) {
+    block_.exits.push_back(std::make_unique<ExitStub>());
+    ExitStub* stub = block_.exits.back().get();
+    stub->target_pc = target;
+    stub->owner = &block_;
+    return stub;
+  }
+
+  // jmp rel32 to `target`, unlinked for now.
+  void exit_to(uint64_t target) {
+    align_rel32(1);
+    g_.db(0xE9);
+    pending_.push_back({new_stub(target), offset(), {}});
+    g_.dd(0);
+  }
+
+  // jcc rel32 (condition `cc`, 0..15) to `target`.
+  void exit_if(uint8_t cc, uint64_t target) {
+    align_rel32(2);
+    g_.db(0x0F);
+    g_.db(0x80 | cc);
+    pending_.push_back({new_stub(target), offset(), {}});
+    g_.dd(0);
+  }
+
+  // Leaves to the dispatcher with `reason` and `arg` (guest r11 parked).
+  void leave(ExitReason reason, uint64_t arg) {
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+    g_.mov(g_.r11, arg);
+    leave_with_r11(reason);
+  }
+
+  void leave_with_r11(ExitReason reason) {
+    g_.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(reason));
+    g_.jmp(tls(QPLUG_TLS_FIELD(exit_common)));
+  }
+
+  // Pushes a guest return address without touching flags.
+  void push_return_address(uint64_t ret) {
+    const auto low = static_cast<uint32_t>(ret);
+    g_.db(0x68);  // push imm32, sign-extended to 64 bits
+    g_.dd(low);
+    if (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(low))) != ret)
+      g_.mov(g_.dword[g_.rsp + 4], static_cast<uint32_t>(ret >> 32));
+  }
+
+  // Inline lookup of the guest target in r11 (guest r11 parked in spill_r11).
+  // Flag-free: the tag compare is not + lea + jrcxz, so no eflags save is needed.
+  void lookup_and_jump() {
+    const size_t begin = offset();
+    const auto table = static_cast<uint32_t>(env_.lookup_table);
+    Xbyak::Label hit;
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+    g_.movzx(g_.ecx, g_.r11w);
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
+    g_.mov(g_.rcx, g_.qword[g_.rcx * 8 + table]);
+    g_.not_(g_.rcx);
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);  // target - tag
+    g_.jrcxz(hit);
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    leave_with_r11(ExitReason::kIndirect);
+    g_.L(hit);
+    g_.movzx(g_.ecx, g_.r11w);
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
+    g_.mov(g_.rcx, g_.qword[g_.rcx * 8 + (table + 8)]);
+    g_.mov(tls(QPLUG_TLS_FIELD(jump_target)), g_.rcx);
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+    g_.jmp(tls(QPLUG_TLS_FIELD(jump_target)));
+    block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
+                                      static_cast<uint32_t>(offset()));
+  }
+
+  bool emit_insn(const DecodedInsn& d, std::string* error) {
+    switch (d.kind) {
+      case InsnKind::kPlain:
+        return relocate_plain(g_, d, env_.tls, error);
+      case InsnKind::kJmpDirect:
+        exit_to(d.branch_target());
+        return true;
+      case InsnKind::kJcc:
+        exit_if(d.insn.opcode & 0x0F, d.branch_target());
+        exit_to(d.next_pc());
+        return true;
+      case InsnKind::kJccRel8Only:
+        emit_rel8_only(d);
+        return true;
+      case InsnKind::kCallDirect:
+        push_return_address(d.next_pc());
+        exit_to(d.branch_target());
+        return true;
+      case InsnKind::kJmpIndirect:
+      case InsnKind::kCallIndirect:
+        g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+        if (!load_branch_target(g_, d, env_.tls, error)) return false;
+        if (d.kind == InsnKind::kCallIndirect) push_return_address(d.next_pc());
+        lookup_and_jump();
+        return true;
+      case InsnKind::kRet:
+        g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+        g_.pop(g_.r11);
+        if (d.insn.operand_count_visible > 0 && d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+          g_.lea(g_.rsp, g_.ptr[g_.rsp + static_cast<uint32_t>(d.ops[0].imm.value.u & 0xffff)]);
+        lookup_and_jump();
+        return true;
+      case InsnKind::kSyscall:
+        leave(ExitReason::kSyscall, d.next_pc());
+        return true;
+      case InsnKind::kTrap:
+        leave(ExitReason::kInterrupt, d.pc);
+        return true;
+      case InsnKind::kUnsupported:
+        leave(ExitReason::kUnsupported, d.pc);
+        return true;
+    }
+    return false;
+  }
+
+  // jrcxz/loop*: only a rel8 form exists, so branch over a pair of exits:
+  //   loop +k ; jmp rel32 (fall-through exit) ; jmp rel32 (taken exit)
+  void emit_rel8_only(const DecodedInsn& d) {
+    const size_t opcode_len = d.length() - 1;  // everything but the rel8
+    g_.db(d.bytes, opcode_len);
+    uint8_t* rel8 = const_cast<uint8_t*>(g_.getCurr());
+    g_.db(0);
+    exit_to(d.next_pc());
+    align_rel32(1);
+    *rel8 = static_cast<uint8_t>(g_.getCurr() - (rel8 + 1));  // to the taken exit
+    exit_to(d.branch_target());
+  }
+
+  void emit_slow_paths() {
+    for (PendingExit& p : pending_) {
+      g_.L(p.slow);
+      p.stub->slow_path = const_cast<uint8_t*>(g_.getCurr());
+      g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+      g_.mov(g_.r11, reinterpret_cast<uint64_t>(p.stub));
+      leave_with_r11(ExitReason::kLink);
+      p.stub->patch_site = where_ + p.patch_offset;
+    }
+  }
+
+ public:
+  void patch_exits() {
+    for (PendingExit& p : pending_) patch_rel32(p.stub->patch_site, p.stub->slow_path);
+  }
+
+ private:
+  Xbyak::CodeGenerator g_;
+  uint8_t* where_;
+  runtime::Block& block_;
+  const EmitEnv& env_;
+  std::vector<PendingExit> pending_;
+};
+
+}  // namespace
+
+size_t max_block_size(size_t n_insns) {
+  return n_insns * kMaxHostBytesPerInsn + 2 * kMaxTransferBytes + 3 * kSlowPathBytes;
+}
+
+bool patch_rel32(uint8_t* patch_site, const uint8_t* target) {
+  const int64_t rel = target - (patch_site + 4);
+  if (!fits_int32(rel)) return false;
+  __atomic_store_n(reinterpret_cast<int32_t*>(patch_site), static_cast<int32_t>(rel),
+                   __ATOMIC_RELEASE);
+  return true;
+}
+
+EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,
+                      size_t capacity, runtime::Block& block, const EmitEnv& env) {
+  EmitStatus status;
+  try {
+    BlockEmitter emitter(where, capacity, block, env);
+    if (!emitter.emit(insns, end_pc, &status.error)) return status;
+    emitter.patch_exits();
+    status.size = emitter.size();
+    status.ok = true;
+  } catch (const Xbyak::Error& e) {
+    status.error = std::string("code generation failed: ") + e.what();
+  }
+  block.host_code = where;
+  block.host_size = static_cast<uint32_t>(status.size);
+  return status;
+}
+
+}  // namespace qplug::x86_64

@@ -1,0 +1,51 @@
+// Emitter: writes the host code of one translated block into the code cache.
+// Plain instructions go through the relocator (copied, with RIP-relative and
+// fs: fix-ups); control transfers become exits (linkable direct branches),
+// inline indirect-branch lookups, or returns to the dispatcher.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/block.h"
+#include "x86_64/decoder.h"
+
+namespace qplug::x86_64 {
+
+// Where translated code finds runtime data; all addresses are host addresses.
+struct EmitEnv {
+  int64_t tls = 0;            // %fs offset of runtime::ThreadState
+  uint64_t lookup_table = 0;  // indirect-branch table, below 2 GiB (disp32-addressable)
+};
+
+// Entries of the indirect-branch lookup table, indexed by the low 16 bits of
+// the guest target. An empty entry holds kEmptyTag, which no guest pc equals.
+struct LookupEntry {
+  uint64_t guest_pc;
+  uint64_t host_code;
+};
+inline constexpr uint64_t kEmptyTag = ~0ull;
+inline constexpr size_t kLookupEntries = 1u << 16;
+inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & 0xffff; }
+
+struct EmitStatus {
+  bool ok = false;
+  size_t size = 0;     // bytes written
+  std::string error;   // when !ok: what could not be emitted
+};
+
+// Upper bound of host bytes for a block of `n_insns` guest instructions.
+size_t max_block_size(size_t n_insns);
+
+// Emits `insns` at `where` (capacity bytes available). If the last instruction
+// is not a control transfer, the block falls through to `end_pc`. A kTrap or
+// kUnsupported instruction must be alone in its block: it becomes an exit to
+// the dispatcher at its own pc. Fills block.exits, lookup_ranges, host_size.
+EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,
+                      size_t capacity, runtime::Block& block, const EmitEnv& env);
+
+// Writes `target` into the rel32 at `patch_site` if it is in range.
+bool patch_rel32(uint8_t* patch_site, const uint8_t* target);
+
+}  // namespace qplug::x86_64

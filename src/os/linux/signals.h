@@ -1,0 +1,33 @@
+// Guest signals: the guest's dispositions, host handlers that queue signals
+// until the guest is at a consistent point, and delivery of those signals by
+// building the frame the kernel would build on the guest stack.
+#pragma once
+
+#include <signal.h>
+
+#include <cstdint>
+
+#include "runtime/thread_state.h"
+
+namespace qplug::os {
+
+void install_signal_handlers();  // once, before the guest runs; sets up the altstack too
+void init_thread_signals();      // per thread: the host alternate signal stack
+
+// Syscall emulation entry points; return the guest-visible result.
+int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigsetsize);
+int64_t guest_sigaltstack(runtime::ThreadState& ts, uint64_t ss, uint64_t old_ss);
+void guest_rt_sigreturn(runtime::ThreadState& ts);
+
+// True if a queued signal's guest handler asked for SA_RESTART (used to decide
+// whether an interrupted syscall restarts).
+bool pending_signal_restarts();
+// Delivers every queued signal to the guest (frames on the guest stack, pc at
+// the handler). Called by the dispatcher at block boundaries.
+void deliver_pending_signals(runtime::ThreadState& ts);
+// A guest instruction raised `sig` synchronously (ud2, int3, hlt, undecodable
+// bytes): deliver it to the guest handler or die of it as natively.
+void raise_synchronous(runtime::ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
+                       uint64_t addr);
+
+}  // namespace qplug::os

@@ -1,0 +1,218 @@
+#include "os/linux/syscalls.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "os/linux/exec.h"
+#include "os/linux/raw_syscall.h"
+#include "os/linux/signals.h"
+#include "runtime/dispatcher.h"
+#include "runtime/runtime.h"
+
+namespace qplug::os {
+
+using runtime::ThreadState;
+
+namespace {
+
+constexpr long kNotStarted = -512;  // ERESTARTSYS: safe_syscall saw a pending signal
+
+bool is_restartable(long nr) {
+  switch (nr) {
+    case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2: case SYS_poll:
+    case SYS_ppoll: case SYS_select: case SYS_pselect6: case SYS_msgrcv: case SYS_msgsnd:
+    case SYS_semop: case SYS_semtimedop: case SYS_clock_nanosleep: case SYS_nanosleep:
+    case SYS_io_getevents: case SYS_rt_sigtimedwait: case SYS_rt_sigsuspend: case SYS_pause:
+      return false;
+    default:
+      return true;
+  }
+}
+
+bool is_own_exe(const char* path) {
+  if (!path) return false;
+  if (!strcmp(path, "/proc/self/exe") || !strcmp(path, "/proc/thread-self/exe")) return true;
+  char mine[64];
+  snprintf(mine, sizeof mine, "/proc/%d/exe", getpid());
+  return !strcmp(path, mine);
+}
+
+int64_t emulate_brk(uint64_t requested) {
+  runtime::GuestBrk& b = runtime::rt().brk;
+  if (requested < b.start || requested > b.limit) return static_cast<int64_t>(b.current);
+  const uint64_t page_end = (requested + 4095) & ~uint64_t{4095};
+  if (page_end > b.mapped) {
+    if (mprotect(reinterpret_cast<void*>(b.mapped), page_end - b.mapped, PROT_READ | PROT_WRITE))
+      return static_cast<int64_t>(b.current);
+    b.mapped = page_end;
+  } else if (page_end < b.mapped) {
+    // Released pages must read as zero if the break grows again.
+    mmap(reinterpret_cast<void*>(page_end), b.mapped - page_end, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    b.mapped = page_end;
+  }
+  b.current = requested;
+  return static_cast<int64_t>(requested);
+}
+
+int64_t emulate_arch_prctl(uint64_t code, uint64_t addr) {
+  switch (code) {
+    case 0x1002:  // ARCH_SET_FS: the guest's FS lives in GS
+      if (addr >= (1ull << 47)) return -EPERM;
+      asm volatile("wrgsbase %0" ::"r"(addr) : "memory");
+      return 0;
+    case 0x1003: {  // ARCH_GET_FS
+      uint64_t base;
+      asm volatile("rdgsbase %0" : "=r"(base));
+      std::memcpy(reinterpret_cast<void*>(addr), &base, sizeof base);
+      return 0;
+    }
+    case 0x1001:  // ARCH_SET_GS
+    case 0x1004:  // ARCH_GET_GS
+      std::fprintf(stderr, "qplug: guest uses the GS segment (arch_prctl 0x%lx): not supported\n",
+                   static_cast<unsigned long>(code));
+      std::exit(1);
+    default:
+      return raw_syscall(SYS_arch_prctl, static_cast<long>(code), static_cast<long>(addr));
+  }
+}
+
+int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+                      uint64_t tls) {
+  if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
+    std::fprintf(stderr,
+                 "qplug: guest at 0x%lx creates a thread (clone with CLONE_VM): threads are not "
+                 "supported yet\n",
+                 static_cast<unsigned long>(ts.rip - 2));
+    std::exit(1);
+  }
+  // vfork shares the parent's memory, including qplug's own state while the
+  // parent waits inside the dispatcher: run it as a fork, as QEMU does.
+  flags &= ~static_cast<uint64_t>(CLONE_VM | CLONE_VFORK | CLONE_SETTLS);
+  fflush(nullptr);
+  const long pid = raw_syscall(SYS_clone, static_cast<long>(flags), 0, static_cast<long>(ptid),
+                               static_cast<long>(ctid), 0);
+  if (pid == 0) {
+    if (stack) ts.gpr[runtime::kRsp] = stack;
+    if (tls) asm volatile("wrgsbase %0" ::"r"(tls) : "memory");
+  }
+  return pid;
+}
+
+}  // namespace
+
+void exit_group(int status) {
+  fflush(nullptr);
+  raw_syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
+
+void handle_syscall(ThreadState& ts) {
+  const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
+  const uint64_t a1 = ts.gpr[runtime::kRdi], a2 = ts.gpr[runtime::kRsi],
+                 a3 = ts.gpr[runtime::kRdx], a4 = ts.gpr[runtime::kR10],
+                 a5 = ts.gpr[runtime::kR8], a6 = ts.gpr[runtime::kR9];
+  auto& R = runtime::rt();
+  int64_t ret;
+  switch (nr) {
+    case SYS_brk:
+      ret = emulate_brk(a1);
+      break;
+    case SYS_arch_prctl:
+      ret = emulate_arch_prctl(a1, a2);
+      break;
+    case SYS_mmap:
+      ret = raw_syscall(nr, a1, a2, a3, a4, a5, a6);
+      if (ret >= 0 && (a4 & MAP_FIXED)) R.dispatcher->invalidate(ret, ret + a2);
+      break;
+    case SYS_munmap:
+    case SYS_mprotect:
+      ret = raw_syscall(nr, a1, a2, a3);
+      if (ret == 0) R.dispatcher->invalidate(a1, a1 + a2);
+      break;
+    case SYS_mremap:
+      ret = raw_syscall(nr, a1, a2, a3, a4, a5);
+      if (ret >= 0) {
+        R.dispatcher->invalidate(a1, a1 + a2);
+        R.dispatcher->invalidate(ret, ret + a3);
+      }
+      break;
+    case SYS_rt_sigaction:
+      ret = guest_rt_sigaction(static_cast<int>(a1), a2, a3, a4);
+      break;
+    case SYS_rt_sigreturn:
+      guest_rt_sigreturn(ts);
+      return;  // every register comes from the signal frame
+    case SYS_sigaltstack:
+      ret = guest_sigaltstack(ts, a1, a2);
+      break;
+    case SYS_rseq:
+      ret = -ENOSYS;  // the host's libc owns this thread's rseq area
+      break;
+    case SYS_clone:
+      ret = emulate_clone(ts, a1, a2, a3, a4, a5);
+      break;
+    case SYS_fork:
+    case SYS_vfork:
+      ret = emulate_clone(ts, SIGCHLD, 0, 0, 0, 0);
+      break;
+    case SYS_clone3:
+      ret = -ENOSYS;  // glibc falls back to clone
+      break;
+    case SYS_execve:
+      ret = follow_execve(AT_FDCWD, a1, a2, a3, 0);
+      break;
+    case SYS_execveat:
+      ret = follow_execve(static_cast<int>(a1), a2, a3, a4, static_cast<int>(a5));
+      break;
+    case SYS_exit:
+    case SYS_exit_group:
+      exit_group(static_cast<int>(a1));
+    case SYS_readlink:
+    case SYS_readlinkat: {
+      const char* path = reinterpret_cast<const char*>(nr == SYS_readlink ? a1 : a2);
+      if (is_own_exe(path)) {
+        char* buf = reinterpret_cast<char*>(nr == SYS_readlink ? a2 : a3);
+        const size_t size = nr == SYS_readlink ? a3 : a4;
+        const size_t n = std::min(size, R.exe_realpath.size());
+        std::memcpy(buf, R.exe_realpath.data(), n);
+        ret = static_cast<int64_t>(n);
+      } else {
+        ret = raw_syscall(nr, a1, a2, a3, a4);
+      }
+      break;
+    }
+    case SYS_open:
+    case SYS_openat: {
+      uint64_t path_arg = nr == SYS_open ? a1 : a2;
+      if (is_own_exe(reinterpret_cast<const char*>(path_arg)))
+        path_arg = reinterpret_cast<uint64_t>(R.exe_realpath.c_str());
+      ret = nr == SYS_open ? R.ctx.safe_syscall(nr, path_arg, a2, a3, 0, 0, 0)
+                           : R.ctx.safe_syscall(nr, a1, path_arg, a3, a4, 0, 0);
+      break;
+    }
+    default:
+      ret = R.ctx.safe_syscall(nr, a1, a2, a3, a4, a5, a6);
+      break;
+  }
+  if (ret == kNotStarted || (ret == -EINTR && ts.signal_pending && pending_signal_restarts() &&
+                             is_restartable(nr))) {
+    ts.rip -= 2;  // re-execute the syscall after the guest's handler returns
+    return;
+  }
+  ts.gpr[runtime::kRax] = static_cast<uint64_t>(ret);
+  ts.gpr[runtime::kRcx] = ts.rip;
+  ts.gpr[runtime::kR11] = ts.rflags;
+}
+
+}  // namespace qplug::os

@@ -1,0 +1,39 @@
+// Block: one translated guest block (a run of guest instructions ending at a
+// control transfer) and the exits through which it leaves the code cache.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace qplug::runtime {
+
+struct Block;
+
+// A direct-branch exit. Its jump (a `jmp rel32`, or the rel32 of a `jcc`)
+// points at `slow_path` until the dispatcher links it to the target block;
+// unlinking writes `slow_path` back. The rel32 field is 4-byte aligned so the
+// patch is a single atomic store.
+struct ExitStub {
+  uint64_t target_pc = 0;
+  uint8_t* patch_site = nullptr;  // address of the rel32 field
+  uint8_t* slow_path = nullptr;   // code that leaves to the dispatcher (reason kLink)
+  Block* owner = nullptr;
+  Block* linked_to = nullptr;
+};
+
+struct Block {
+  uint64_t guest_pc = 0;
+  uint64_t guest_end = 0;  // one past the last guest byte translated
+  uint32_t n_insns = 0;
+  uint8_t* host_code = nullptr;
+  uint32_t host_size = 0;
+  std::vector<std::unique_ptr<ExitStub>> exits;
+  // Host offsets [begin, end) of inline indirect-branch lookups: a signal that
+  // lands inside one must also unlink the lookup's destination block.
+  std::vector<std::pair<uint32_t, uint32_t>> lookup_ranges;
+  std::vector<ExitStub*> incoming;  // exits of other blocks linked to this one
+  bool valid = true;
+};
+
+}  // namespace qplug::runtime

@@ -1,0 +1,88 @@
+#include "runtime/code_cache.h"
+
+#include <sys/mman.h>
+
+#include <cstdlib>
+
+namespace qplug::runtime {
+namespace {
+
+constexpr int64_t kNear = 3ll << 29;  // 1.5 GiB
+
+bool near(const uint8_t* base, uint64_t pc) {
+  const auto b = reinterpret_cast<int64_t>(base);
+  const auto p = static_cast<int64_t>(pc);
+  return std::llabs(b - p) < kNear &&
+         std::llabs(b + static_cast<int64_t>(CodeCache::kZoneSize) - p) < kNear;
+}
+
+}  // namespace
+
+CodeCache::Zone* CodeCache::add_zone(void* mem) {
+  const int n = n_zones_.load(std::memory_order_relaxed);
+  zones_[n].base = static_cast<uint8_t*>(mem);
+  zones_[n].used = 0;
+  n_zones_.store(n + 1, std::memory_order_release);
+  return &zones_[n];
+}
+
+CodeCache::Zone* CodeCache::new_zone(uint64_t guest_pc, bool anywhere) {
+  if (n_zones_.load(std::memory_order_relaxed) == kMaxZones) return nullptr;
+  const int prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+  const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  if (anywhere) {
+    void* mem = mmap(nullptr, kZoneSize, prot, flags, -1, 0);
+    return mem == MAP_FAILED ? nullptr : add_zone(mem);
+  }
+  static const int64_t offsets[] = {-(1ll << 28), 1ll << 28,   -(3ll << 28), 3ll << 28,
+                                    -(1ll << 30), 1ll << 30,   -(5ll << 28), 5ll << 28};
+  for (int64_t off : offsets) {
+    const int64_t hint = (static_cast<int64_t>(guest_pc) + off) & ~0xffffll;
+    if (hint <= 0x10000 || hint + static_cast<int64_t>(kZoneSize) > (1ll << 47)) continue;
+    void* mem =
+        mmap(reinterpret_cast<void*>(hint), kZoneSize, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+    if (mem != MAP_FAILED) return add_zone(mem);
+  }
+  return nullptr;
+}
+
+uint8_t* CodeCache::reserve(uint64_t guest_pc, size_t size) {
+  auto fits = [&](const Zone* z) { return z && z->used + size <= kZoneSize; };
+  Zone* chosen = nullptr;
+  if (fits(last_) && near(last_->base, guest_pc)) chosen = last_;
+  const int n = n_zones_.load(std::memory_order_relaxed);
+  for (int i = 0; i < n && !chosen; ++i) {
+    if (fits(&zones_[i]) && near(zones_[i].base, guest_pc)) chosen = &zones_[i];
+  }
+  // No zone near this code yet: try to place one, once per 1 GiB granule.
+  const uint64_t granule = guest_pc >> 30;
+  if (!chosen && far_granules_.count(granule) == 0) {
+    chosen = new_zone(guest_pc, false);
+    if (!chosen) far_granules_.insert(granule);
+  }
+  // Any zone will do: the relocator handles far RIP-relative operands.
+  if (!chosen && fits(last_)) chosen = last_;
+  for (int i = 0; i < n && !chosen; ++i) {
+    if (fits(&zones_[i])) chosen = &zones_[i];
+  }
+  if (!chosen) chosen = new_zone(guest_pc, true);
+  if (!fits(chosen)) return nullptr;
+  last_ = chosen;
+  return chosen->base + chosen->used;
+}
+
+void CodeCache::commit(uint8_t* start, size_t used) {
+  // Keep blocks 16-byte aligned: branch targets decode faster.
+  last_->used = static_cast<size_t>(start - last_->base) + ((used + 15) & ~size_t{15});
+}
+
+bool CodeCache::contains(const void* host_pc) const {
+  const auto* p = static_cast<const uint8_t*>(host_pc);
+  const int n = n_zones_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) {
+    if (p >= zones_[i].base && p < zones_[i].base + kZoneSize) return true;
+  }
+  return false;
+}
+
+}  // namespace qplug::runtime

@@ -1,0 +1,241 @@
+#include "runtime/dispatcher.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "os/linux/signals.h"
+#include "os/linux/syscalls.h"
+#include "runtime/runtime.h"
+
+namespace qplug::runtime {
+
+using x86_64::DecodedInsn;
+using x86_64::InsnKind;
+
+Dispatcher::Dispatcher() {
+  // The lookup table is addressed as disp32 from translated code, so it must
+  // sit below 2 GiB.
+  const size_t bytes = x86_64::kLookupEntries * sizeof(x86_64::LookupEntry);
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  if (mem == MAP_FAILED) {
+    std::fprintf(stderr, "qplug: cannot map the indirect-branch table below 2 GiB\n");
+    std::exit(1);
+  }
+  table_ = static_cast<x86_64::LookupEntry*>(mem);
+  for (size_t i = 0; i < x86_64::kLookupEntries; ++i) table_[i] = {x86_64::kEmptyTag, 0};
+  rt().env.lookup_table = reinterpret_cast<uint64_t>(table_);
+}
+
+size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
+  iovec local{out, len};
+  iovec remote{reinterpret_cast<void*>(addr), len};
+  // process_vm_readv on ourselves copies what is readable and stops at the
+  // first unmapped page instead of faulting.
+  ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  if (n >= 0) return static_cast<size_t>(n);
+  // Partial reads across a page boundary fail as a whole: retry up to the page end.
+  const size_t to_page_end = 4096 - (addr & 4095);
+  if (to_page_end < len) return read_guest(addr, out, to_page_end);
+  return 0;
+}
+
+Block* Dispatcher::translate(uint64_t pc) {
+  uint8_t code[kMaxBlockInsns * 16];
+  const size_t avail = read_guest(pc, code, sizeof code);
+  std::vector<DecodedInsn> insns;
+  insns.reserve(32);
+  size_t off = 0;
+  uint64_t cur = pc;
+  while (insns.size() < kMaxBlockInsns) {
+    DecodedInsn d;
+    if (!decoder_.decode(code + off, avail - off, cur, d)) {
+      if (!insns.empty()) break;  // the block ends before it; fault when reached
+      d = DecodedInsn{};
+      d.pc = cur;
+      d.kind = InsnKind::kTrap;  // undecodable or unreadable: a trap at this pc
+      insns.push_back(d);
+      break;
+    }
+    if (d.kind == InsnKind::kTrap || d.kind == InsnKind::kUnsupported) {
+      if (insns.empty()) insns.push_back(d);
+      break;
+    }
+    insns.push_back(d);
+    off += d.length();
+    cur = d.next_pc();
+    if (d.kind != InsnKind::kPlain) break;
+  }
+
+  auto block = std::make_unique<Block>();
+  Block* b = block.get();
+  b->guest_pc = pc;
+  b->n_insns = static_cast<uint32_t>(insns.size());
+  b->guest_end = insns.back().pc + std::max<uint64_t>(insns.back().length(), 1);
+  const size_t max = x86_64::max_block_size(insns.size());
+  uint8_t* where = rt().cache.reserve(pc, max);
+  if (!where) {
+    std::fprintf(stderr, "qplug: code cache exhausted\n");
+    std::exit(1);
+  }
+  x86_64::EmitStatus st = x86_64::emit_block(insns, cur, where, max, *b, rt().env);
+  if (!st.ok) {
+    std::fprintf(stderr, "qplug: cannot translate guest code at 0x%lx: %s\n",
+                 static_cast<unsigned long>(pc), st.error.c_str());
+    std::exit(1);
+  }
+  rt().cache.commit(where, st.size);
+  all_.push_back(std::move(block));
+  blocks_[pc] = b;
+  by_host_[reinterpret_cast<uintptr_t>(b->host_code)] = b;
+  x86_64::LookupEntry& e = table_[x86_64::lookup_index(pc)];
+  e.host_code = reinterpret_cast<uint64_t>(b->host_code);
+  __atomic_store_n(&e.guest_pc, pc, __ATOMIC_RELEASE);
+  // Eager linking to targets that already exist saves a round trip each.
+  for (auto& stub : b->exits) {
+    auto it = blocks_.find(stub->target_pc);
+    if (it != blocks_.end()) link(stub.get(), it->second);
+  }
+  return b;
+}
+
+Block* Dispatcher::block_for(uint64_t pc) {
+  auto it = blocks_.find(pc);
+  if (it != blocks_.end()) return it->second;
+  return translate(pc);
+}
+
+void Dispatcher::link(ExitStub* stub, Block* target) {
+  if (!stub->owner->valid || !target->valid) return;
+  if (!x86_64::patch_rel32(stub->patch_site, target->host_code)) return;  // zones too far apart
+  if (stub->linked_to != target) {
+    stub->linked_to = target;
+    target->incoming.push_back(stub);
+  }
+}
+
+void Dispatcher::unlink_exits(Block* b) {
+  for (auto& stub : b->exits) x86_64::patch_rel32(stub->patch_site, stub->slow_path);
+}
+
+void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
+  // Blocks are at most kMaxBlockInsns * 15 bytes long.
+  auto it = blocks_.lower_bound(begin > kMaxBlockInsns * 15 ? begin - kMaxBlockInsns * 15 : 0);
+  while (it != blocks_.end() && it->first < end) {
+    Block* b = it->second;
+    if (b->guest_end <= begin) {
+      ++it;
+      continue;
+    }
+    b->valid = false;
+    for (ExitStub* in : b->incoming) {
+      if (in->linked_to == b) {
+        x86_64::patch_rel32(in->patch_site, in->slow_path);
+        in->linked_to = nullptr;
+      }
+    }
+    b->incoming.clear();
+    unlink_exits(b);
+    x86_64::LookupEntry& e = table_[x86_64::lookup_index(b->guest_pc)];
+    if (e.guest_pc == b->guest_pc) __atomic_store_n(&e.guest_pc, x86_64::kEmptyTag, __ATOMIC_RELEASE);
+    by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
+    it = blocks_.erase(it);
+  }
+}
+
+Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
+  auto it = by_host_.upper_bound(reinterpret_cast<uintptr_t>(host_pc));
+  if (it == by_host_.begin()) return nullptr;
+  --it;
+  Block* b = it->second;
+  return host_pc < b->host_code + b->host_size ? b : nullptr;
+}
+
+void Dispatcher::force_exit(const ucontext_t* uc) {
+  const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
+  Block* b = block_at_host(pc);
+  if (!b) return;
+  unlink_exits(b);
+  // Inside an inline lookup the thread may be about to enter another block
+  // without passing an exit of this one: unlink the destination too.
+  const auto offset = static_cast<uint32_t>(pc - b->host_code);
+  for (auto [lo, hi] : b->lookup_ranges) {
+    if (offset < lo || offset >= hi) continue;
+    const ThreadState& ts = current_thread();
+    for (uint64_t guest : {static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_R11]), ts.spill_r11}) {
+      auto it = blocks_.find(guest);
+      if (it != blocks_.end()) unlink_exits(it->second);
+    }
+    if (Block* next = block_at_host(reinterpret_cast<const uint8_t*>(ts.jump_target)))
+      unlink_exits(next);
+  }
+}
+
+void Dispatcher::handle_exit(ThreadState& ts) {
+  switch (ts.exit_reason) {
+    case ExitReason::kLink: {
+      auto* stub = reinterpret_cast<ExitStub*>(ts.exit_arg);
+      ts.rip = stub->target_pc;
+      link(stub, block_for(ts.rip));
+      break;
+    }
+    case ExitReason::kIndirect:
+      ts.rip = ts.exit_arg;
+      break;
+    case ExitReason::kSyscall:
+      ts.rip = ts.exit_arg;
+      os::handle_syscall(ts);
+      break;
+    case ExitReason::kSignal:
+      break;
+    case ExitReason::kInterrupt: {
+      ts.rip = ts.exit_arg;
+      DecodedInsn d;
+      uint8_t code[16];
+      size_t n = read_guest(ts.rip, code, sizeof code);
+      if (n == 0) {
+        os::raise_synchronous(ts, SIGSEGV, SEGV_MAPERR, ts.rip, ts.rip);
+      } else if (!decoder_.decode(code, n, ts.rip, d) || d.insn.mnemonic == ZYDIS_MNEMONIC_UD2 ||
+                 d.insn.mnemonic == ZYDIS_MNEMONIC_UD0 || d.insn.mnemonic == ZYDIS_MNEMONIC_UD1) {
+        os::raise_synchronous(ts, SIGILL, ILL_ILLOPN, ts.rip, ts.rip);
+      } else if (d.insn.mnemonic == ZYDIS_MNEMONIC_INT3) {
+        ts.rip = d.next_pc();  // the kernel reports int3 after the instruction
+        os::raise_synchronous(ts, SIGTRAP, SI_KERNEL, ts.rip, 0);
+      } else {
+        os::raise_synchronous(ts, SIGSEGV, SI_KERNEL, ts.rip, 0);  // hlt, int n, privileged
+      }
+      break;
+    }
+    case ExitReason::kUnsupported: {
+      uint8_t code[16];
+      size_t n = read_guest(ts.exit_arg, code, sizeof code);
+      DecodedInsn d;
+      std::string text = decoder_.decode(code, n, ts.exit_arg, d) ? decoder_.format(d) : "?";
+      if (d.insn.length) n = d.insn.length;
+      std::fprintf(stderr, "qplug: unsupported instruction at 0x%lx: %s (bytes %s)\n",
+                   static_cast<unsigned long>(ts.exit_arg), text.c_str(),
+                   x86_64::hex_bytes(code, n).c_str());
+      std::exit(1);
+    }
+    case ExitReason::kNone:
+      break;
+  }
+}
+
+void Dispatcher::run(ThreadState& ts) {
+  for (;;) {
+    if (ts.signal_pending) os::deliver_pending_signals(ts);
+    ts.jump_target = reinterpret_cast<uint64_t>(block_for(ts.rip)->host_code);
+    ts.exit_reason = ExitReason::kNone;
+    rt().ctx.enter();
+    handle_exit(ts);
+  }
+}
+
+}  // namespace qplug::runtime

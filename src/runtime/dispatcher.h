@@ -1,0 +1,54 @@
+// Dispatcher: finds or translates the block for a guest pc, enters the code
+// cache, and handles every exit (linking, indirect-branch misses, syscalls,
+// signals, traps). One per process; every guest thread runs its loop.
+#pragma once
+
+#include <ucontext.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "runtime/block.h"
+#include "runtime/thread_state.h"
+#include "x86_64/decoder.h"
+#include "x86_64/emitter.h"
+
+namespace qplug::runtime {
+
+class Dispatcher {
+ public:
+  static constexpr size_t kMaxBlockInsns = 128;
+
+  Dispatcher();
+  [[noreturn]] void run(ThreadState& ts);
+
+  // The block that starts at `pc`, translated on first use. Never null: code
+  // that cannot be decoded becomes a block that raises the guest's signal.
+  Block* block_for(uint64_t pc);
+  // Drops every translation overlapping guest [begin, end).
+  void invalidate(uint64_t begin, uint64_t end);
+  // Called from a host signal handler that interrupted translated code: makes
+  // the thread leave the code cache at its next block exit.
+  void force_exit(const ucontext_t* uc);
+
+  const x86_64::Decoder& decoder() const { return decoder_; }
+  // Reads guest memory without faulting; returns the bytes copied.
+  static size_t read_guest(uint64_t addr, void* out, size_t len);
+
+ private:
+  Block* translate(uint64_t pc);
+  void link(ExitStub* stub, Block* target);
+  void unlink_exits(Block* b);
+  Block* block_at_host(const uint8_t* host_pc) const;
+  void handle_exit(ThreadState& ts);
+
+  x86_64::Decoder decoder_;
+  std::map<uint64_t, Block*> blocks_;        // by guest pc
+  std::map<uintptr_t, Block*> by_host_;      // by host start
+  std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
+  x86_64::LookupEntry* table_ = nullptr;
+};
+
+}  // namespace qplug::runtime

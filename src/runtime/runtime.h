@@ -1,0 +1,44 @@
+// Runtime: the process-wide state of one qplug run (one guest program).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "cli/options.h"
+#include "loader/elf_loader.h"
+#include "runtime/code_cache.h"
+#include "x86_64/context_switch.h"
+#include "x86_64/emitter.h"
+
+namespace qplug::runtime {
+
+class Dispatcher;
+
+// The guest's emulated program break (design.md 2: the kernel's brk belongs to
+// the host heap).
+struct GuestBrk {
+  uint64_t start = 0;     // initial break
+  uint64_t current = 0;   // current break
+  uint64_t mapped = 0;    // end of the pages made accessible
+  uint64_t limit = 0;     // end of the reserved region
+};
+
+struct Runtime {
+  cli::Options options;
+  loader::GuestProgram program;
+  std::string exe_path;      // guest program as given on the command line (AT_EXECFN)
+  std::string exe_realpath;  // what the guest's /proc/self/exe resolves to
+  std::string qplug_path;    // this executable, for following execve
+  CodeCache cache;
+  x86_64::ContextSwitch ctx;
+  x86_64::EmitEnv env;
+  Dispatcher* dispatcher = nullptr;
+  GuestBrk brk;
+  size_t xsave_size = 0;
+  FILE* log = stderr;  // -D file, else stderr
+};
+
+Runtime& rt();
+
+}  // namespace qplug::runtime

@@ -1,0 +1,17 @@
+#include "runtime/thread_state.h"
+
+namespace qplug::runtime {
+namespace {
+thread_local ThreadState tls_state __attribute__((tls_model("initial-exec")));
+}
+
+ThreadState& current_thread() { return tls_state; }
+
+int64_t tls_offset() {
+  uint64_t thread_pointer;
+  // glibc keeps the TCB's self pointer at %fs:0.
+  asm volatile("mov %%fs:0, %0" : "=r"(thread_pointer));
+  return static_cast<int64_t>(reinterpret_cast<uint64_t>(&tls_state) - thread_pointer);
+}
+
+}  // namespace qplug::runtime

@@ -1,0 +1,62 @@
+// ThreadState: the per-thread record shared by translated code and the runtime.
+//
+// Invariant (owned here): translated code reaches this record only as
+// %fs:(tls_offset() + field offset), with no register. That works because the
+// record is an initial-exec thread_local of the qplug executable, so its
+// distance from the thread pointer is the same in every thread, and because
+// %fs always belongs to the host (the guest's FS lives in GS, see design.md 2).
+// The field offsets below are read by the x86-64 emitter through offsetof, so
+// fields may be added or moved freely; translated code never hard-codes them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qplug::runtime {
+
+// Guest general registers in hardware encoding order, so that register number
+// N of an instruction indexes gpr[N].
+enum GuestReg : int {
+  kRax, kRcx, kRdx, kRbx, kRsp, kRbp, kRsi, kRdi,
+  kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15, kGprCount
+};
+
+// Why translated code returned to the dispatcher.
+enum class ExitReason : uint64_t {
+  kNone = 0,
+  kLink,         // direct branch to a block not linked yet; exit_arg = ExitStub*
+  kIndirect,     // indirect branch missed the lookup table; exit_arg = guest target
+  kSyscall,      // guest `syscall`; exit_arg = guest pc after the instruction
+  kSignal,       // a host signal is pending; guest state is at a block boundary
+  kInterrupt,    // int3/ud2/hlt...: exit_arg = guest pc of the instruction
+  kUnsupported,  // instruction qplug cannot run; exit_arg = guest pc
+};
+
+struct alignas(64) ThreadState {
+  // --- touched by translated code ---
+  uint64_t spill_r11;    // guest r11 while r11 carries an exit argument or target
+  uint64_t spill_rcx;    // guest rcx during the inline indirect-branch lookup
+  uint64_t spill_scratch;  // guest value of the relocator's scratch register
+  uint64_t jump_target;  // host address for the final indirect jump
+  uint64_t exit_arg;
+  ExitReason exit_reason;
+  uint64_t host_rsp;     // host stack pointer saved by enter_cache
+  uint64_t exit_common;  // host address of the common exit routine
+  uint64_t host_mxcsr;   // MXCSR the host runs with (0x1f80)
+  uint32_t signal_pending;  // non-zero when a host handler queued a guest signal
+  uint32_t pad0;
+  uint64_t gpr[kGprCount];
+  uint64_t rip;
+  uint64_t rflags;
+  uint8_t* xsave_area;  // guest x87/SSE/AVX/AVX-512 state, 64-byte aligned
+
+  // --- runtime only ---
+  uint64_t vcpu_index;
+};
+
+// The calling thread's record.
+ThreadState& current_thread();
+// %fs-relative offset of the record (constant for every thread).
+int64_t tls_offset();
+
+}  // namespace qplug::runtime
