@@ -94,15 +94,22 @@ Block* Dispatcher::translate(uint64_t pc) {
   all_.push_back(std::move(block));
   blocks_[pc] = b;
   by_host_[reinterpret_cast<uintptr_t>(b->host_code)] = b;
-  x86_64::LookupEntry& e = table_[x86_64::lookup_index(pc)];
-  e.host_code = reinterpret_cast<uint64_t>(b->host_code);
-  __atomic_store_n(&e.guest_pc, pc, __ATOMIC_RELEASE);
+  publish(b);
   // Eager linking to targets that already exist saves a round trip each.
   for (auto& stub : b->exits) {
     auto it = blocks_.find(stub->target_pc);
     if (it != blocks_.end()) link(stub.get(), it->second);
   }
   return b;
+}
+
+void Dispatcher::publish(Block* b) {
+  // Tag last: a reader that sees the new tag must see the new host address
+  // (single-writer; see the threads issue for concurrent writers).
+  x86_64::LookupEntry& e = table_[x86_64::lookup_index(b->guest_pc)];
+  __atomic_store_n(&e.guest_pc, x86_64::kEmptyTag, __ATOMIC_RELAXED);
+  __atomic_store_n(&e.host_code, reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
+  __atomic_store_n(&e.guest_pc, b->guest_pc, __ATOMIC_RELEASE);
 }
 
 Block* Dispatcher::block_for(uint64_t pc) {
@@ -178,6 +185,7 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
 }
 
 void Dispatcher::handle_exit(ThreadState& ts) {
+  ++exit_counts_[static_cast<size_t>(ts.exit_reason)];
   switch (ts.exit_reason) {
     case ExitReason::kLink: {
       auto* stub = reinterpret_cast<ExitStub*>(ts.exit_arg);
@@ -187,6 +195,7 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     }
     case ExitReason::kIndirect:
       ts.rip = ts.exit_arg;
+      publish(block_for(ts.rip));  // it may have been evicted by a colliding target
       break;
     case ExitReason::kSyscall:
       ts.rip = ts.exit_arg;
@@ -226,6 +235,14 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     case ExitReason::kNone:
       break;
   }
+}
+
+void Dispatcher::print_stats(FILE* out) const {
+  static const char* const names[] = {"none",      "link",      "indirect", "syscall",
+                                      "signal",    "interrupt", "unsupported"};
+  std::fprintf(out, "qplug: %zu blocks translated; exits:", all_.size());
+  for (size_t i = 0; i < std::size(names); ++i) std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
+  std::fprintf(out, "\n");
 }
 
 void Dispatcher::run(ThreadState& ts) {

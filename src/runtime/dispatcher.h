@@ -6,6 +6,7 @@
 #include <ucontext.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <vector>
@@ -33,6 +34,9 @@ class Dispatcher {
   // the thread leave the code cache at its next block exit.
   void force_exit(const ucontext_t* uc);
 
+  // Translation and exit counters, for `-d exec`-style diagnostics.
+  void print_stats(FILE* out) const;
+
   const x86_64::Decoder& decoder() const { return decoder_; }
   // Reads guest memory without faulting; returns the bytes copied.
   static size_t read_guest(uint64_t addr, void* out, size_t len);
@@ -40,6 +44,7 @@ class Dispatcher {
  private:
   Block* translate(uint64_t pc);
   void link(ExitStub* stub, Block* target);
+  void publish(Block* b);  // enters b in the indirect-branch lookup table
   void unlink_exits(Block* b);
   Block* block_at_host(const uint8_t* host_pc) const;
   void handle_exit(ThreadState& ts);
@@ -49,6 +54,7 @@ class Dispatcher {
   std::map<uintptr_t, Block*> by_host_;      // by host start
   std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
   x86_64::LookupEntry* table_ = nullptr;
+  unsigned long exit_counts_[8] = {};
 };
 
 }  // namespace qplug::runtime

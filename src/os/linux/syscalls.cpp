@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -112,6 +113,7 @@ int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t 
 }  // namespace
 
 void exit_group(int status) {
+  if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
   fflush(nullptr);
   raw_syscall(SYS_exit_group, status);
   __builtin_unreachable();
