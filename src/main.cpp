@@ -43,19 +43,22 @@ std::vector<std::string> guest_environment(const cli::Options& o) {
   return env;
 }
 
-// The guest's program break starts after its bss, in a region reserved now so
-// nothing else lands there (the kernel's brk belongs to the host heap).
-void reserve_brk(const loader::LoadedImage& main) {
-  constexpr uint64_t kReserve = 1ull << 30;
+// The guest's program break starts after its bss, in the PROT_NONE region the
+// loader reserved there (the kernel's brk belongs to the host heap). When that
+// region is empty (a fixed-address program with neighbours), any address will do.
+void reserve_brk(const loader::GuestProgram& program) {
   auto& b = runtime::rt().brk;
-  uint64_t start = (main.highest + 4095) & ~uint64_t{4095};
-  void* mem = mmap(reinterpret_cast<void*>(start), kReserve, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-  if (mem == MAP_FAILED)
-    mem = mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mem == MAP_FAILED) fail(make_error("qplug: cannot reserve the guest's heap"));
-  b.start = b.current = b.mapped = reinterpret_cast<uint64_t>(mem);
-  b.limit = b.start + kReserve;
+  uint64_t start = (program.main.highest + 4095) & ~uint64_t{4095};
+  uint64_t end = program.brk_reserved_end;
+  if (end <= start) {
+    constexpr uint64_t kReserve = 1ull << 30;
+    void* mem = mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) fail(make_error("qplug: cannot reserve the guest's heap"));
+    start = reinterpret_cast<uint64_t>(mem);
+    end = start + kReserve;
+  }
+  b.start = b.current = b.mapped = start;
+  b.limit = end;
 }
 
 uint8_t* new_xsave_area(size_t size) {
@@ -110,7 +113,7 @@ int main(int argc, char** argv) {
   R.exe_realpath = realpath(o.program.c_str(), resolved) ? resolved : o.program;
   ssize_t n = readlink("/proc/self/exe", resolved, sizeof resolved - 1);
   R.qplug_path = n > 0 ? std::string(resolved, static_cast<size_t>(n)) : argv[0];
-  reserve_brk(R.program.main);
+  reserve_brk(R.program);
 
   loader::StackRequest stack;
   stack.argv = o.guest_argv;

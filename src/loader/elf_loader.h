@@ -14,18 +14,18 @@ namespace qplug::loader {
 
 // One mapped ELF image (the program or its interpreter).
 struct LoadedImage {
-  std::string path;         // as opened (after -L prefix resolution for the interpreter)
-  uint64_t load_bias = 0;   // 0 for ET_EXEC; mapping base - first PT_LOAD vaddr for ET_DYN
-  uint64_t entry = 0;       // e_entry + load_bias
-  uint64_t phdr_addr = 0;   // guest address of the program headers (AT_PHDR)
-  uint16_t phnum = 0;       // AT_PHNUM
-  uint16_t phentsize = 0;   // AT_PHENT
-  uint64_t start_code = 0;  // lowest executable PT_LOAD vaddr + bias (QEMU's image_info)
-  uint64_t end_code = 0;    // end of the highest executable PT_LOAD's file data + bias
-  uint64_t start_data = 0;
-  uint64_t end_data = 0;
-  uint64_t lowest = 0;      // page-aligned span of all PT_LOADs, biased
-  uint64_t highest = 0;     // page-aligned end (exclusive), including bss
+  std::string path;               // as opened (after -L prefix resolution for the interpreter)
+  uint64_t load_bias = 0;         // 0 for ET_EXEC; mapping base - first PT_LOAD vaddr for ET_DYN
+  uint64_t entry = 0;             // e_entry + load_bias
+  uint64_t phdr_addr = 0;         // guest address of the program headers (AT_PHDR)
+  uint16_t phnum = 0;             // AT_PHNUM
+  uint16_t phentsize = 0;         // AT_PHENT
+  uint64_t start_code = 0;        // lowest executable PT_LOAD vaddr + bias (QEMU's image_info)
+  uint64_t end_code = 0;          // end of the highest executable PT_LOAD's file data + bias
+  uint64_t start_data = 0;        // lowest writable PT_LOAD vaddr + bias (end_code if none)
+  uint64_t end_data = 0;          // end of the highest writable PT_LOAD's file data + bias
+  uint64_t lowest = 0;            // page-aligned span of all PT_LOADs, biased
+  uint64_t highest = 0;           // page-aligned end (exclusive), including bss
   bool executable_stack = false;  // PT_GNU_STACK has PF_X
 };
 
@@ -34,10 +34,19 @@ struct GuestProgram {
   std::optional<LoadedImage> interp;  // present when main has PT_INTERP
   std::string interp_name;            // PT_INTERP string as written in the file
   uint64_t first_pc = 0;              // interp->entry if interp, else main.entry
+  // The guest brk starts at main.highest. [main.highest, brk_reserved_end) is
+  // a PROT_NONE reservation held for it (so that the interpreter, the stack
+  // and host allocations never land there): the brk emulation takes pages
+  // from it with MAP_FIXED, and gives them back by remapping them PROT_NONE.
+  // Equal to main.highest when nothing could be reserved.
+  uint64_t brk_reserved_end = 0;
 };
 
 struct LoadOptions {
   std::string interp_prefix;  // -L: tried first as prefix + PT_INTERP path
+  // Size of the brk reservation after the main image (0: none). A PIE placed
+  // by mmap(NULL) would otherwise usually sit right below another mapping.
+  uint64_t brk_reserve = uint64_t{1} << 30;
 };
 
 // Checks and maps `path`. Every failure is an Error whose message is one line
@@ -71,5 +80,21 @@ struct StackRequest {
   std::string execfn;  // AT_EXECFN string (the program path as given)
 };
 Result<uint64_t> build_initial_stack(const GuestProgram& program, const StackRequest& request);
+
+// The same, also returning where the stack mapping is (for /proc/self/maps
+// emulation, thread stacks, tests).
+struct InitialStack {
+  uint64_t sp = 0;           // initial %rsp, 16-byte aligned, points at argc
+  uint64_t base = 0;         // lowest address of the stack mapping
+  uint64_t size = 0;         // its size in bytes (the stack may grow below base)
+  uint64_t random_addr = 0;  // AT_RANDOM
+  uint64_t execfn_addr = 0;  // AT_EXECFN
+};
+Result<InitialStack> build_initial_stack_ex(const GuestProgram& program,
+                                            const StackRequest& request);
+
+// Unmaps everything load_program mapped for `program` (images and the brk
+// reservation). For failed execs and tests; the guest must not be running.
+void unmap_program(const GuestProgram& program);
 
 }  // namespace qplug::loader

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/strace.h"
 #include "os/linux/exec.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
@@ -112,6 +113,8 @@ int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t 
 
 }  // namespace
 
+void dispatch_syscall(ThreadState& ts);
+
 void exit_group(int status) {
   if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
   fflush(nullptr);
@@ -120,6 +123,26 @@ void exit_group(int status) {
 }
 
 void handle_syscall(ThreadState& ts) {
+  auto& R = runtime::rt();
+  if (R.options.strace) {
+    const uint64_t args[6] = {ts.gpr[runtime::kRdi], ts.gpr[runtime::kRsi], ts.gpr[runtime::kRdx],
+                              ts.gpr[runtime::kR10], ts.gpr[runtime::kR8],  ts.gpr[runtime::kR9]};
+    const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
+    std::string line = cli::format_syscall_entry(getpid(), nr, args);
+    std::fputs(line.c_str(), stderr);
+    if (nr == SYS_execve || nr == SYS_execveat) std::fputs("\n", stderr);  // may not return
+    std::fflush(stderr);
+    dispatch_syscall(ts);
+    if (nr != SYS_rt_sigreturn) {
+      const auto ret = static_cast<long>(ts.gpr[runtime::kRax]);
+      std::fputs(cli::format_syscall_return(nr, ret).c_str(), stderr);
+    }
+    return;
+  }
+  dispatch_syscall(ts);
+}
+
+void dispatch_syscall(ThreadState& ts) {
   const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
   const uint64_t a1 = ts.gpr[runtime::kRdi], a2 = ts.gpr[runtime::kRsi],
                  a3 = ts.gpr[runtime::kRdx], a4 = ts.gpr[runtime::kR10],
