@@ -85,7 +85,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_in;
   for (char** e = environ; *e; ++e) env_in.emplace_back(*e);
   Result<cli::Options> parsed = cli::parse_command_line(argc, argv, env_in);
-  if (!parsed) fail(parsed.error());
+  if (!parsed) {
+    if (parsed.error().exit_status == 0) {  // -d help: the list of log items
+      std::printf("%s\n", parsed.error().message.c_str());
+      return 0;
+    }
+    fail(parsed.error());
+  }
   cli::Options& o = *parsed;
   if (o.help) {
     std::fputs(cli::usage_text().c_str(), stdout);
@@ -96,7 +102,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const auto& w : o.warnings) std::fprintf(stderr, "qplug: warning: %s\n", w.c_str());
-  if (!o.plugins.empty() || o.plugin_help)
+  if (o.plugin_help) {
+    std::printf("Plugin options\n  file=<path/to/plugin.so>\n  plugin specific arguments\n");
+    return 0;
+  }
+  if (o.log_items.find("strace") != std::string::npos) o.strace = true;
+  if (!o.plugins.empty())
     fail(make_error("qplug: -plugin: loading QEMU plugins is not implemented yet"));
 
   auto& R = runtime::rt();

@@ -116,6 +116,8 @@ int64_t follow_execve(int dirfd, uint64_t path_addr, uint64_t argv_addr, uint64_
 
   std::vector<std::string> args{R.qplug_path};
   cli::Options inherited = R.options;  // the new image gets its own -0
+  inherited.set_env.clear();  // the guest's envp already reflects -E and -U
+  inherited.unset_env.clear();
   inherited.argv0 = argv0;
   inherited.argv0_set = true;
   for (auto& a : cli::options_to_args(inherited)) args.push_back(a);  // ends with "--"
