@@ -37,8 +37,8 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   iovec local{out, len};
   iovec remote{reinterpret_cast<void*>(addr), len};
   // process_vm_readv on ourselves copies what is readable and stops at the
-  // first unmapped page instead of faulting.
-  ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  // first unmapped page instead of faulting. The pid is re-read after fork.
+  ssize_t n = process_vm_readv(rt().pid, &local, 1, &remote, 1, 0);
   if (n >= 0) return static_cast<size_t>(n);
   // Partial reads across a page boundary fail as a whole: retry up to the page end.
   const size_t to_page_end = 4096 - (addr & 4095);
@@ -47,14 +47,22 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
 }
 
 Block* Dispatcher::translate(uint64_t pc) {
+  // Most blocks are short: read a little and more only when a block needs it.
   uint8_t code[kMaxBlockInsns * 16];
-  const size_t avail = read_guest(pc, code, sizeof code);
+  constexpr size_t kChunk = 256;
+  size_t avail = read_guest(pc, code, kChunk);
+  bool more = avail == kChunk;
   std::vector<DecodedInsn> insns;
   insns.reserve(32);
   size_t off = 0;
   uint64_t cur = pc;
   while (insns.size() < kMaxBlockInsns) {
     DecodedInsn d;
+    if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
+      const size_t got = read_guest(pc + avail, code + avail, kChunk);
+      more = got == kChunk;
+      avail += got;
+    }
     if (!decoder_.decode(code + off, avail - off, cur, d)) {
       if (!insns.empty()) break;  // the block ends before it; fault when reached
       d = DecodedInsn{};
