@@ -13,6 +13,7 @@
 #include "os/linux/raw_syscall.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
+#include "x86_64/decoder.h"
 
 namespace qplug::os {
 
@@ -46,6 +47,11 @@ struct PendingSignals {
 
 thread_local PendingSignals pending __attribute__((tls_model("initial-exec")));
 thread_local GuestAltStack guest_altstack __attribute__((tls_model("initial-exec")));
+
+// ucontext gregs index of each guest register, in hardware encoding order.
+constexpr int kGregOf[runtime::kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                             REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                             REG_R12, REG_R13, REG_R14, REG_R15};
 
 bool is_synchronous(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
@@ -142,9 +148,9 @@ void set_mask(uint64_t mask) {
 
 // Builds the rt_sigframe the kernel would: [return address = sa_restorer]
 // [ucontext][siginfo][xsave area], and points the guest at the handler.
-void deliver(ThreadState& ts, int sig, const siginfo_t& info) {
+// `old_mask` is the guest's mask at delivery; returns the handler's mask.
+uint64_t deliver(ThreadState& ts, int sig, const siginfo_t& info, uint64_t old_mask) {
   KernelSigaction& act = guest_actions[sig];
-  const uint64_t old_mask = current_mask();
   uint64_t sp = ts.gpr[runtime::kRsp];
   const bool was_on_altstack = on_guest_altstack(sp);
   if ((act.flags & SA_ONSTACK) && guest_altstack.flags == 0 && !was_on_altstack)
@@ -169,10 +175,7 @@ void deliver(ThreadState& ts, int sig, const siginfo_t& info) {
   uc->uc_stack.ss_size = guest_altstack.size;
   uc->uc_stack.ss_flags = guest_altstack.flags;
   greg_t* g = uc->uc_mcontext.gregs;
-  static const int kMap[runtime::kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
-                                               REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
-                                               REG_R12, REG_R13, REG_R14, REG_R15};
-  for (int r = 0; r < runtime::kGprCount; ++r) g[kMap[r]] = static_cast<greg_t>(ts.gpr[r]);
+  for (int r = 0; r < runtime::kGprCount; ++r) g[kGregOf[r]] = static_cast<greg_t>(ts.gpr[r]);
   g[REG_RIP] = static_cast<greg_t>(ts.rip);
   g[REG_EFL] = static_cast<greg_t>(ts.rflags);
   g[REG_CSGSFS] = 0x33;
@@ -195,7 +198,7 @@ void deliver(ThreadState& ts, int sig, const siginfo_t& info) {
     act.handler = reinterpret_cast<uint64_t>(SIG_DFL);
     install_host_action(sig, act);
   }
-  set_mask(mask);
+  return mask;
 }
 
 }  // namespace
@@ -264,10 +267,7 @@ int64_t guest_sigaltstack(ThreadState& ts, uint64_t ss_addr, uint64_t old_addr) 
 void guest_rt_sigreturn(ThreadState& ts) {
   auto* uc = reinterpret_cast<ucontext_t*>(ts.gpr[runtime::kRsp]);
   const greg_t* g = uc->uc_mcontext.gregs;
-  static const int kMap[runtime::kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
-                                               REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
-                                               REG_R12, REG_R13, REG_R14, REG_R15};
-  for (int r = 0; r < runtime::kGprCount; ++r) ts.gpr[r] = static_cast<uint64_t>(g[kMap[r]]);
+  for (int r = 0; r < runtime::kGprCount; ++r) ts.gpr[r] = static_cast<uint64_t>(g[kGregOf[r]]);
   ts.rip = static_cast<uint64_t>(g[REG_RIP]);
   constexpr uint64_t kUserFlags = 0x40dd5;  // CF PF AF ZF SF TF DF OF AC (FIX_EFLAGS)
   ts.rflags = (ts.rflags & ~kUserFlags) | (static_cast<uint64_t>(g[REG_EFL]) & kUserFlags);
@@ -292,6 +292,8 @@ void deliver_pending_signals(ThreadState& ts) {
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &old);
+  uint64_t guest_mask;
+  std::memcpy(&guest_mask, &old, sizeof guest_mask);
   ts.signal_pending = 0;
   uint64_t set = pending.set;
   pending.set = 0;
@@ -303,12 +305,10 @@ void deliver_pending_signals(ThreadState& ts) {
       sigprocmask(SIG_SETMASK, &old, nullptr);
       die_of_signal(sig);  // the default action of a signal the guest reset meanwhile
     }
-    deliver(ts, sig, pending.info[sig]);
-    // deliver() changed the real mask; keep it when restoring below.
-    sigprocmask(SIG_BLOCK, nullptr, &old);
-    sigdelset(&old, SIGKILL);
+    // Several pending signals nest, as the kernel nests their frames.
+    guest_mask = deliver(ts, sig, pending.info[sig], guest_mask);
   }
-  sigprocmask(SIG_SETMASK, &old, nullptr);
+  set_mask(guest_mask);
 }
 
 void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc, uint64_t addr) {
@@ -317,12 +317,7 @@ void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
   if (h <= 1 || blocked) {
     uint8_t code[16];
     size_t n = runtime::Dispatcher::read_guest(fault_pc, code, sizeof code);
-    std::string bytes;
-    for (size_t i = 0; i < n && i < 8; ++i) {
-      char b[4];
-      snprintf(b, sizeof b, i ? " %02x" : "%02x", code[i]);
-      bytes += b;
-    }
+    const std::string bytes = x86_64::hex_bytes(code, std::min<size_t>(n, 8));
     std::fprintf(stderr, "qplug: uncaught guest signal %d (%s) at 0x%lx (bytes %s)\n", sig,
                  strsignal(sig), static_cast<unsigned long>(fault_pc),
                  n ? bytes.c_str() : "unreadable");
@@ -333,7 +328,7 @@ void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
   info.si_signo = sig;
   info.si_code = si_code;
   info.si_addr = reinterpret_cast<void*>(addr);
-  deliver(ts, sig, info);
+  set_mask(deliver(ts, sig, info, current_mask()));
 }
 
 }  // namespace qplug::os
