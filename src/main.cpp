@@ -111,7 +111,6 @@ int main(int argc, char** argv) {
     fail(make_error("qplug: -plugin: loading QEMU plugins is not implemented yet"));
 
   auto& R = runtime::rt();
-  R.pid = getpid();
   if (!o.log_file.empty()) {
     R.log = std::fopen(o.log_file.c_str(), "w");
     if (!R.log) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));

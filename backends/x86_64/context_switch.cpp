@@ -100,6 +100,21 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   cs.syscall_interrupted = const_cast<uint8_t*>(g.getCurr());
   g.mov(g.rax, -512);  // ERESTARTSYS: not started, always restart
   g.ret();
+
+  // ---- safe_copy(dst=rdi, src=rsi, n=rdx) ----
+  // rep movsb leaves rcx at the number of bytes left when it faults.
+  g.align(16);
+  cs.safe_copy = reinterpret_cast<decltype(cs.safe_copy)>(const_cast<uint8_t*>(g.getCurr()));
+  g.mov(g.rcx, g.rdx);
+  cs.copy_begin = const_cast<uint8_t*>(g.getCurr());
+  g.rep();
+  g.movsb();
+  cs.copy_end = const_cast<uint8_t*>(g.getCurr());
+  g.xor_(g.eax, g.eax);
+  g.ret();
+  cs.copy_fault = const_cast<uint8_t*>(g.getCurr());
+  g.mov(g.rax, g.rcx);
+  g.ret();
   return cs;
 }
 

@@ -34,6 +34,13 @@ struct ContextSwitch {
   uint8_t* syscall_begin = nullptr;  // first instruction that checks the flag
   uint8_t* syscall_end = nullptr;    // the `syscall` instruction itself (exclusive)
   uint8_t* syscall_interrupted = nullptr;
+  // safe_copy(dst, src, n): memcpy that survives a fault on `src`. Returns
+  // the number of bytes NOT copied (0 on success). A fault handler that finds
+  // the PC in [copy_begin, copy_end) moves it to `copy_fault`.
+  size_t (*safe_copy)(void* dst, const void* src, size_t n) = nullptr;
+  uint8_t* copy_begin = nullptr;
+  uint8_t* copy_end = nullptr;
+  uint8_t* copy_fault = nullptr;
 };
 
 // Generates the routines into `where` (at most `capacity` bytes, executable).

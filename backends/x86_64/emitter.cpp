@@ -87,13 +87,21 @@ class BlockEmitter {
     g_.jmp(tls(QPLUG_TLS_FIELD(exit_common)));
   }
 
-  // Pushes a guest return address without touching flags.
+  // Pushes a guest return address without touching flags. An address that
+  // does not sign-extend from 32 bits goes through r11 as one 8-byte store:
+  // two 4-byte halves would defeat store-to-load forwarding for the `ret`'s
+  // 8-byte load and stall every return.
   void push_return_address(uint64_t ret) {
     const auto low = static_cast<uint32_t>(ret);
-    g_.db(0x68);  // push imm32, sign-extended to 64 bits
-    g_.dd(low);
-    if (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(low))) != ret)
-      g_.mov(g_.dword[g_.rsp + 4], static_cast<uint32_t>(ret >> 32));
+    if (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(low))) == ret) {
+      g_.db(0x68);  // push imm32, sign-extended to 64 bits
+      g_.dd(low);
+      return;
+    }
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+    g_.mov(g_.r11, ret);
+    g_.push(g_.r11);
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
   }
 
   // Inline lookup of the guest target in r11 (guest r11 parked in spill_r11).

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -34,16 +33,9 @@ Dispatcher::Dispatcher() {
 }
 
 size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
-  iovec local{out, len};
-  iovec remote{reinterpret_cast<void*>(addr), len};
-  // process_vm_readv on ourselves copies what is readable and stops at the
-  // first unmapped page instead of faulting. The pid is re-read after fork.
-  ssize_t n = process_vm_readv(rt().pid, &local, 1, &remote, 1, 0);
-  if (n >= 0) return static_cast<size_t>(n);
-  // Partial reads across a page boundary fail as a whole: retry up to the page end.
-  const size_t to_page_end = 4096 - (addr & 4095);
-  if (to_page_end < len) return read_guest(addr, out, to_page_end);
-  return 0;
+  // A fault on guest memory is recovered by the SIGSEGV handler (safe_copy),
+  // so an unmapped or unreadable page just ends the copy.
+  return len - rt().ctx.safe_copy(out, reinterpret_cast<const void*>(addr), len);
 }
 
 Block* Dispatcher::translate(uint64_t pc) {

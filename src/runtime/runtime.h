@@ -36,7 +36,6 @@ struct Runtime {
   Dispatcher* dispatcher = nullptr;
   GuestBrk brk;
   size_t xsave_size = 0;
-  int pid = 0;  // this process (updated in fork children)
   FILE* log = stderr;  // -D file, else stderr
 };
 

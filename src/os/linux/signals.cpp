@@ -79,6 +79,10 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
   auto& R = runtime::rt();
   auto* pc = reinterpret_cast<uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   if (is_synchronous(sig) && info->si_code > 0) {
+    if (pc >= R.ctx.copy_begin && pc < R.ctx.copy_end) {  // qplug reading guest memory
+      uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(R.ctx.copy_fault);
+      return;
+    }
     if (R.cache.contains(pc)) {
       if (guest_actions[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
       char msg[160];

@@ -105,7 +105,6 @@ int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t 
   const long pid = raw_syscall(SYS_clone, static_cast<long>(flags), 0, static_cast<long>(ptid),
                                static_cast<long>(ctid), 0);
   if (pid == 0) {
-    runtime::rt().pid = static_cast<int>(raw_syscall(SYS_getpid));
     if (stack) ts.gpr[runtime::kRsp] = stack;
     if (tls) asm volatile("wrgsbase %0" ::"r"(tls) : "memory");
   }
