@@ -105,7 +105,7 @@ class BlockEmitter {
   }
 
   // Inline lookup of the guest target in r11 (guest r11 parked in spill_r11).
-  // Flag-free: the tag compare is not + lea + jrcxz, so no eflags save is needed.
+  // Flag-free: the tag compare is lea + jrcxz, so no eflags save is needed.
   void lookup_and_jump() {
     const size_t begin = offset();
     const auto table = static_cast<uint32_t>(env_.lookup_table);
@@ -113,9 +113,8 @@ class BlockEmitter {
     g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
     g_.movzx(g_.ecx, g_.r11w);
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
-    g_.mov(g_.rcx, g_.qword[g_.rcx * 8 + table]);
-    g_.not_(g_.rcx);
-    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);  // target - tag
+    g_.mov(g_.rcx, g_.qword[g_.rcx * 8 + table]);  // ~tag
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);    // target - tag
     g_.jrcxz(hit);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     leave_with_r11(ExitReason::kIndirect);

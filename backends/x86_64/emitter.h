@@ -20,12 +20,14 @@ struct EmitEnv {
 };
 
 // Entries of the indirect-branch lookup table, indexed by the low 16 bits of
-// the guest target. An empty entry holds kEmptyTag, which no guest pc equals.
+// the guest target. The tag is stored inverted (~pc) so that the flags-free
+// compare is one lea (~pc + target + 1 == target - pc) and so that a zero page
+// is an empty table: tag 0 stands for pc ~0, which no guest code has.
 struct LookupEntry {
-  uint64_t guest_pc;
+  uint64_t inverted_pc;
   uint64_t host_code;
 };
-inline constexpr uint64_t kEmptyTag = ~0ull;
+inline constexpr uint64_t kEmptyTag = 0;
 inline constexpr size_t kLookupEntries = 1u << 16;
 inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & 0xffff; }
 

@@ -27,8 +27,7 @@ Dispatcher::Dispatcher() {
     std::fprintf(stderr, "qplug: cannot map the indirect-branch table below 2 GiB\n");
     std::exit(1);
   }
-  table_ = static_cast<x86_64::LookupEntry*>(mem);
-  for (size_t i = 0; i < x86_64::kLookupEntries; ++i) table_[i] = {x86_64::kEmptyTag, 0};
+  table_ = static_cast<x86_64::LookupEntry*>(mem);  // zero pages: every entry empty
   rt().env.lookup_table = reinterpret_cast<uint64_t>(table_);
 }
 
@@ -107,9 +106,9 @@ void Dispatcher::publish(Block* b) {
   // Tag last: a reader that sees the new tag must see the new host address
   // (single-writer; see the threads issue for concurrent writers).
   x86_64::LookupEntry& e = table_[x86_64::lookup_index(b->guest_pc)];
-  __atomic_store_n(&e.guest_pc, x86_64::kEmptyTag, __ATOMIC_RELAXED);
+  __atomic_store_n(&e.inverted_pc, x86_64::kEmptyTag, __ATOMIC_RELAXED);
   __atomic_store_n(&e.host_code, reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
-  __atomic_store_n(&e.guest_pc, b->guest_pc, __ATOMIC_RELEASE);
+  __atomic_store_n(&e.inverted_pc, ~b->guest_pc, __ATOMIC_RELEASE);
 }
 
 Block* Dispatcher::block_for(uint64_t pc) {
@@ -150,7 +149,8 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
     b->incoming.clear();
     unlink_exits(b);
     x86_64::LookupEntry& e = table_[x86_64::lookup_index(b->guest_pc)];
-    if (e.guest_pc == b->guest_pc) __atomic_store_n(&e.guest_pc, x86_64::kEmptyTag, __ATOMIC_RELEASE);
+    if (e.inverted_pc == ~b->guest_pc)
+      __atomic_store_n(&e.inverted_pc, x86_64::kEmptyTag, __ATOMIC_RELEASE);
     by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
     it = blocks_.erase(it);
   }
