@@ -12,7 +12,7 @@ using runtime::ExitStub;
 
 namespace {
 
-constexpr size_t kMaxHostBytesPerInsn = 48;   // relocated insn incl. far RIP-relative form
+constexpr size_t kMaxHostBytesPerInsn = 48 + 40;  // far RIP-relative form, or a jcc and its slow path
 constexpr size_t kMaxTransferBytes = 160;     // push + inline lookup or two exits
 constexpr size_t kSlowPathBytes = 40;
 
@@ -25,7 +25,7 @@ class BlockEmitter {
     bool ended = false;
     for (const DecodedInsn& d : insns) {
       if (!emit_insn(d, error)) return false;
-      ended = d.kind != InsnKind::kPlain;
+      ended = d.kind != InsnKind::kPlain && d.kind != InsnKind::kJcc;
     }
     if (!ended) exit_to(end_pc);
     emit_slow_paths();
@@ -137,9 +137,8 @@ class BlockEmitter {
       case InsnKind::kJmpDirect:
         exit_to(d.branch_target());
         return true;
-      case InsnKind::kJcc:
+      case InsnKind::kJcc:  // the fall-through path continues in this block
         exit_if(d.insn.opcode & 0x0F, d.branch_target());
-        exit_to(d.next_pc());
         return true;
       case InsnKind::kJccRel8Only:
         emit_rel8_only(d);

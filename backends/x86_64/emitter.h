@@ -40,8 +40,9 @@ struct EmitStatus {
 // Upper bound of host bytes for a block of `n_insns` guest instructions.
 size_t max_block_size(size_t n_insns);
 
-// Emits `insns` at `where` (capacity bytes available). If the last instruction
-// is not a control transfer, the block falls through to `end_pc`. A kTrap or
+// Emits `insns` at `where` (capacity bytes available). Conditional branches
+// may appear anywhere (their fall-through is the next instruction); if the last
+// instruction is not an unconditional transfer, the block falls through to `end_pc`. A kTrap or
 // kUnsupported instruction must be alone in its block: it becomes an exit to
 // the dispatcher at its own pc. Fills block.exits, lookup_ranges, host_size.
 EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,

@@ -47,6 +47,7 @@ Block* Dispatcher::translate(uint64_t pc) {
   insns.reserve(32);
   size_t off = 0;
   uint64_t cur = pc;
+  size_t conditional_branches = 0;
   while (insns.size() < kMaxBlockInsns) {
     DecodedInsn d;
     if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
@@ -69,6 +70,10 @@ Block* Dispatcher::translate(uint64_t pc) {
     insns.push_back(d);
     off += d.length();
     cur = d.next_pc();
+    // A conditional branch does not end the block: its fall-through path is
+    // translated right after it, which saves a jump per not-taken branch. A few
+    // only: longer blocks translate cold paths that may never run.
+    if (d.kind == InsnKind::kJcc && ++conditional_branches <= kMaxBlockConditionals) continue;
     if (d.kind != InsnKind::kPlain) break;
   }
 

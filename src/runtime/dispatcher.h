@@ -21,6 +21,7 @@ namespace qplug::runtime {
 class Dispatcher {
  public:
   static constexpr size_t kMaxBlockInsns = 128;
+  static constexpr size_t kMaxBlockConditionals = 2;
 
   Dispatcher();
   [[noreturn]] void run(ThreadState& ts);
