@@ -22,6 +22,11 @@ class BlockEmitter {
       : g_(capacity, where), where_(where), block_(block), env_(env) {}
 
   bool emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc, std::string* error) {
+    // Indirect-branch entry: the inline lookup jumps here through a register
+    // with rcx and r11 still borrowed, so the block gives them back first.
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+    block_.body = const_cast<uint8_t*>(g_.getCurr());
     bool ended = false;
     for (const DecodedInsn& d : insns) {
       if (!emit_insn(d, error)) return false;
@@ -122,10 +127,7 @@ class BlockEmitter {
     g_.movzx(g_.ecx, g_.r11w);
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
     g_.mov(g_.rcx, g_.qword[g_.rcx * 8 + (table + 8)]);
-    g_.mov(tls(QPLUG_TLS_FIELD(jump_target)), g_.rcx);
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
-    g_.jmp(tls(QPLUG_TLS_FIELD(jump_target)));
+    g_.jmp(g_.rcx);  // to the target's indirect entry, which restores rcx and r11
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));
   }

@@ -26,7 +26,8 @@ struct Block {
   uint64_t guest_pc = 0;
   uint64_t guest_end = 0;  // one past the last guest byte translated
   uint32_t n_insns = 0;
-  uint8_t* host_code = nullptr;
+  uint8_t* host_code = nullptr;  // the indirect-branch entry: restores rcx, r11, then the body
+  uint8_t* body = nullptr;       // where links and the dispatcher enter
   uint32_t host_size = 0;
   std::vector<std::unique_ptr<ExitStub>> exits;
   // Host offsets [begin, end) of inline indirect-branch lookups: a signal that

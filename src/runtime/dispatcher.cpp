@@ -29,6 +29,13 @@ Dispatcher::Dispatcher() {
   }
   table_ = static_cast<x86_64::LookupEntry*>(mem);  // zero pages: every entry empty
   rt().env.lookup_table = reinterpret_cast<uint64_t>(table_);
+  // QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
+  if (const char* v = std::getenv("QPLUG_PERF_MAP"); v && *v == '1') {
+    char path[64];
+    std::snprintf(path, sizeof path, "/tmp/perf-%d.map", getpid());
+    perf_map_ = std::fopen(path, "w");
+    if (perf_map_) setvbuf(perf_map_, nullptr, _IOLBF, 0);
+  }
 }
 
 size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
@@ -95,6 +102,10 @@ Block* Dispatcher::translate(uint64_t pc) {
     std::exit(1);
   }
   rt().cache.commit(where, st.size);
+  if (perf_map_) {
+    std::fprintf(perf_map_, "%lx %x guest_%lx\n", reinterpret_cast<unsigned long>(b->host_code),
+                 b->host_size, static_cast<unsigned long>(pc));
+  }
   all_.push_back(std::move(block));
   blocks_[pc] = b;
   by_host_[reinterpret_cast<uintptr_t>(b->host_code)] = b;
@@ -124,7 +135,7 @@ Block* Dispatcher::block_for(uint64_t pc) {
 
 void Dispatcher::link(ExitStub* stub, Block* target) {
   if (!stub->owner->valid || !target->valid) return;
-  if (!x86_64::patch_rel32(stub->patch_site, target->host_code)) return;  // zones too far apart
+  if (!x86_64::patch_rel32(stub->patch_site, target->body)) return;  // zones too far apart
   if (stub->linked_to != target) {
     stub->linked_to = target;
     target->incoming.push_back(stub);
@@ -253,7 +264,7 @@ void Dispatcher::print_stats(FILE* out) const {
 void Dispatcher::run(ThreadState& ts) {
   for (;;) {
     if (ts.signal_pending) os::deliver_pending_signals(ts);
-    ts.jump_target = reinterpret_cast<uint64_t>(block_for(ts.rip)->host_code);
+    ts.jump_target = reinterpret_cast<uint64_t>(block_for(ts.rip)->body);
     ts.exit_reason = ExitReason::kNone;
     rt().ctx.enter();
     handle_exit(ts);

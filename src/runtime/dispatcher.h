@@ -56,6 +56,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
   x86_64::LookupEntry* table_ = nullptr;
   unsigned long exit_counts_[8] = {};
+  FILE* perf_map_ = nullptr;  // perf's JIT symbol map, when QPLUG_PERF_MAP=1
 };
 
 }  // namespace qplug::runtime
