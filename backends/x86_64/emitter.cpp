@@ -132,6 +132,41 @@ class BlockEmitter {
                                       static_cast<uint32_t>(offset()));
   }
 
+  // A jmp/call through a RIP-relative slot is almost always a PLT or GOT
+  // call whose slot the dynamic linker filled before the code ran: its value
+  // now is the likely target.
+  uint64_t likely_target(const DecodedInsn& d) const {
+    const ZydisDecodedOperand& op = d.ops[0];
+    if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.mem.base != ZYDIS_REGISTER_RIP ||
+        op.mem.segment == ZYDIS_REGISTER_FS)
+      return 0;
+    const uint64_t slot = d.next_pc() + static_cast<uint64_t>(op.mem.disp.value);
+    uint64_t value = 0;
+    if (!env_.read_guest || env_.read_guest(slot, &value, sizeof value) != sizeof value) return 0;
+    return value;
+  }
+
+  // Target in r11 (guest r11 parked): a linked exit to `expected` when it
+  // matches, the inline lookup otherwise.
+  void expect_and_jump(uint64_t expected) {
+    const size_t begin = offset();
+    Xbyak::Label hit, miss;
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+    g_.mov(g_.rcx, ~expected);
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);  // target - expected
+    g_.jrcxz(hit);
+    g_.jmp(miss, Xbyak::CodeGenerator::T_NEAR);
+    g_.L(hit);
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+    exit_to(expected);
+    g_.L(miss);
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    lookup_and_jump();
+    block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
+                                      static_cast<uint32_t>(offset()));
+  }
+
   bool emit_insn(const DecodedInsn& d, std::string* error) {
     switch (d.kind) {
       case InsnKind::kPlain:
@@ -154,7 +189,11 @@ class BlockEmitter {
         g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
         if (!load_branch_target(g_, d, env_.tls, error)) return false;
         if (d.kind == InsnKind::kCallIndirect) push_return_address(d.next_pc());
-        lookup_and_jump();
+        if (uint64_t expected = likely_target(d)) {
+          expect_and_jump(expected);
+        } else {
+          lookup_and_jump();
+        }
         return true;
       case InsnKind::kRet:
         g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);

@@ -17,6 +17,9 @@ namespace qplug::x86_64 {
 struct EmitEnv {
   int64_t tls = 0;            // %fs offset of runtime::ThreadState
   uint64_t lookup_table = 0;  // indirect-branch table, below 2 GiB (disp32-addressable)
+  // Reads guest memory without faulting (bytes read); used to guess the
+  // targets of jumps through GOT slots. May be null.
+  size_t (*read_guest)(uint64_t addr, void* out, size_t len) = nullptr;
 };
 
 // Entries of the indirect-branch lookup table, indexed by the low 16 bits of

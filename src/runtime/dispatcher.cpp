@@ -29,6 +29,7 @@ Dispatcher::Dispatcher() {
   }
   table_ = static_cast<x86_64::LookupEntry*>(mem);  // zero pages: every entry empty
   rt().env.lookup_table = reinterpret_cast<uint64_t>(table_);
+  rt().env.read_guest = &Dispatcher::read_guest;
   // QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
   if (const char* v = std::getenv("QPLUG_PERF_MAP"); v && *v == '1') {
     char path[64];
