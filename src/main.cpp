@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "loader/elf_loader.h"
 #include "os/linux/signals.h"
+#include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
@@ -107,14 +108,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.log_items.find("strace") != std::string::npos) o.strace = true;
-  if (!o.plugins.empty())
-    fail(make_error("qplug: -plugin: loading QEMU plugins is not implemented yet"));
 
   auto& R = runtime::rt();
   if (!o.log_file.empty()) {
     R.log = std::fopen(o.log_file.c_str(), "w");
     if (!R.log) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));
   }
+  R.options = o;  // plugins may log from install
+  // QEMU installs plugins before it loads the guest (qemu-abi.md 1.3).
+  if (Result<void> loaded = qemu::load_plugins(o.plugins); !loaded) fail(loaded.error());
   Result<loader::GuestProgram> program =
       loader::load_program(o.program, loader::LoadOptions{o.interp_prefix});
   if (!program) fail(program.error());
@@ -142,18 +144,21 @@ int main(int argc, char** argv) {
   void* routines = mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (routines == MAP_FAILED) fail(make_error("qplug: cannot map executable memory"));
-  R.ctx = x86_64::generate_context_switch(static_cast<uint8_t*>(routines), 4096, R.env.tls);
+  R.ctx = x86_64::generate_context_switch(static_cast<uint8_t*>(routines), 4096, R.env.tls,
+                                          &qemu::run_callout);
   static runtime::Dispatcher dispatcher;
   R.dispatcher = &dispatcher;
 
   runtime::ThreadState& ts = runtime::current_thread();
   ts.xsave_area = new_xsave_area(R.xsave_size);
   ts.exit_common = reinterpret_cast<uint64_t>(R.ctx.exit_common);
+  ts.callout_routine = reinterpret_cast<uint64_t>(R.ctx.callout);
   ts.host_mxcsr = 0x1f80;
   ts.gpr[runtime::kRsp] = *sp;
   ts.rip = R.program.first_pc;
   ts.rflags = 0x202;
   asm volatile("wrgsbase %0" ::"r"(uint64_t{0}) : "memory");
   os::install_signal_handlers();
+  qemu::vcpu_init(0);  // the main vCPU starts just before the first guest instruction
   dispatcher.run(ts);
 }

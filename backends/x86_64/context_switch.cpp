@@ -8,7 +8,8 @@ namespace qplug::x86_64 {
 
 using runtime::ExitReason;
 
-ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls_base) {
+ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls_base,
+                                      void (*run_callout)(const void* action)) {
   Xbyak::CodeGenerator g(capacity, where);
   auto tls = [&](size_t field) { return x86_64::tls(g, tls_base, field); };
   auto tls32 = [&](size_t field) { return x86_64::tls32(g, tls_base, field); };
@@ -77,6 +78,36 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   g.pop(g.rbp);
   g.pop(g.rbx);
   g.ret();
+
+  // ---- callout: save the guest, run a plugin callback, restore the guest ----
+  g.align(16);
+  cs.callout = const_cast<uint8_t*>(g.getCurr());
+  g.mov(g.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+  for (int r = 0; r < runtime::kGprCount; ++r) g.mov(tls(QPLUG_TLS_GPR(r)), gpr64(r));
+  g.mov(g.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));  // below enter()'s frame: the dispatcher waits there
+  g.pushfq();
+  g.pop(tls(QPLUG_TLS_FIELD(rflags)));
+  g.mov(g.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
+  g.mov(g.eax, -1);
+  g.mov(g.edx, -1);
+  g.db(0x21AE0F48, 4);  // xsave64 [rcx]
+  g.cld();
+  g.ldmxcsr(tls(QPLUG_TLS_FIELD(host_mxcsr)));
+  g.mov(g.rdi, tls(QPLUG_TLS_FIELD(callout_action)));
+  g.mov(g.rax, reinterpret_cast<uint64_t>(run_callout));
+  g.call(g.rax);
+  g.mov(g.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
+  g.mov(g.eax, -1);
+  g.mov(g.edx, -1);
+  g.db(0x29AE0F48, 4);  // xrstor64 [rcx]
+  g.push(tls(QPLUG_TLS_FIELD(rflags)));
+  g.popfq();
+  for (int r = 0; r < runtime::kGprCount; ++r) {
+    if (r == runtime::kRsp) continue;
+    g.mov(gpr64(r), tls(QPLUG_TLS_GPR(r)));
+  }
+  g.mov(g.rsp, tls(QPLUG_TLS_GPR(runtime::kRsp)));
+  g.jmp(tls(QPLUG_TLS_FIELD(callout_return)));
 
   // ---- safe_syscall(nr=rdi, a1=rsi, a2=rdx, a3=rcx, a4=r8, a5=r9, a6=[rsp+8]) ----
   g.align(16);

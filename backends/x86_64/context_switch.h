@@ -22,6 +22,9 @@ namespace qplug::x86_64 {
 struct ContextSwitch {
   void (*enter)() = nullptr;
   uint8_t* exit_common = nullptr;
+  // Plugin callbacks: entered by a jump with guest r11 parked, the Action in
+  // ThreadState::callout_action and the resume address in callout_return.
+  uint8_t* callout = nullptr;
   uint8_t* critical_begin = nullptr;
   uint8_t* critical_end = nullptr;
   uint8_t* bail = nullptr;
@@ -44,6 +47,9 @@ struct ContextSwitch {
 };
 
 // Generates the routines into `where` (at most `capacity` bytes, executable).
-ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls);
+// `run_callout(const Action*)` is called by the callout routine on the host
+// stack with the guest's state saved in the ThreadState.
+ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls,
+                                      void (*run_callout)(const void* action));
 
 }  // namespace qplug::x86_64

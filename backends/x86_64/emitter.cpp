@@ -21,14 +21,18 @@ class BlockEmitter {
   BlockEmitter(uint8_t* where, size_t capacity, runtime::Block& block, const EmitEnv& env)
       : g_(capacity, where), where_(where), block_(block), env_(env) {}
 
-  bool emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc, std::string* error) {
+  bool emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc, std::string* error,
+            const runtime::BlockInstrumentation* instr) {
     // Indirect-branch entry: the inline lookup jumps here through a register
     // with rcx and r11 still borrowed, so the block gives them back first.
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
     block_.body = const_cast<uint8_t*>(g_.getCurr());
+    if (instr) emit_actions(instr->at_entry);
     bool ended = false;
-    for (const DecodedInsn& d : insns) {
+    for (size_t i = 0; i < insns.size(); ++i) {
+      const DecodedInsn& d = insns[i];
+      if (instr && i < instr->before_insn.size()) emit_actions(instr->before_insn[i]);
       if (!emit_insn(d, error)) return false;
       ended = d.kind != InsnKind::kPlain && d.kind != InsnKind::kJcc;
     }
@@ -130,6 +134,89 @@ class BlockEmitter {
     g_.jmp(g_.rcx);  // to the target's indirect entry, which restores rcx and r11
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));
+  }
+
+  // ---- plugin actions ----
+
+  void emit_actions(const std::vector<runtime::Action>& actions) {
+    for (const runtime::Action& a : actions) {
+      switch (a.kind) {
+        case runtime::ActionKind::kInlineAdd:
+        case runtime::ActionKind::kInlineStore:
+          emit_inline(a);
+          break;
+        case runtime::ActionKind::kCall:
+        case runtime::ActionKind::kCondCall:
+          if (a.kind == runtime::ActionKind::kCondCall && a.cond == runtime::Condition::kNever) break;
+          emit_callout(a);
+          break;
+      }
+    }
+  }
+
+  // r11 = address of the action's 64-bit slot for this vCPU (rcx is free).
+  void load_slot_address(const runtime::SlotRef& slot) {
+    if (slot.fixed) {
+      g_.mov(g_.r11, reinterpret_cast<uint64_t>(slot.fixed));
+      return;
+    }
+    g_.mov(g_.r11, reinterpret_cast<uint64_t>(slot.base_holder));
+    g_.mov(g_.r11, g_.qword[g_.r11]);  // the scoreboard's current storage
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(vcpu_index)));
+    const auto stride = static_cast<int>(slot.stride);
+    if (stride == 1 || stride == 2 || stride == 4 || stride == 8) {
+      g_.lea(g_.rcx, g_.ptr[g_.rcx * stride]);  // lea scales without touching flags
+    } else if (stride == 16 || stride == 32 || stride == 64) {
+      g_.lea(g_.rcx, g_.ptr[g_.rcx * 8]);
+      g_.lea(g_.rcx, g_.ptr[g_.rcx * (stride / 8)]);
+    } else {
+      // Other strides: multiply with the flags saved beyond the red zone.
+      g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
+      g_.pushfq();
+      g_.imul(g_.rcx, g_.rcx, stride);
+      g_.popfq();
+      g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
+    }
+    g_.lea(g_.r11, g_.ptr[g_.r11 + g_.rcx + static_cast<uint32_t>(slot.offset)]);
+  }
+
+  // Inline ADD/STORE on a 64-bit slot without touching flags.
+  void emit_inline(const runtime::Action& a) {
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+    load_slot_address(a.slot);
+    const auto imm = static_cast<int64_t>(a.imm);
+    if (a.kind == runtime::ActionKind::kInlineStore) {
+      g_.mov(g_.rcx, a.imm);
+      g_.mov(g_.qword[g_.r11], g_.rcx);
+    } else if (fits_int32(imm)) {
+      g_.mov(g_.rcx, g_.qword[g_.r11]);
+      g_.lea(g_.rcx, g_.ptr[g_.rcx + static_cast<int32_t>(imm)]);
+      g_.mov(g_.qword[g_.r11], g_.rcx);
+    } else {
+      g_.mov(g_.rcx, a.imm);
+      g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
+      g_.pushfq();
+      g_.add(g_.qword[g_.r11], g_.rcx);
+      g_.popfq();
+      g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
+    }
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+  }
+
+  // A call into a plugin through the callout routine, which saves and
+  // restores the complete guest state (registers, flags, vector state).
+  void emit_callout(const runtime::Action& a) {
+    block_.callouts.push_back(a);
+    Xbyak::Label resume;
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+    g_.mov(g_.r11, reinterpret_cast<uint64_t>(&block_.callouts.back()));
+    g_.mov(tls(QPLUG_TLS_FIELD(callout_action)), g_.r11);
+    g_.lea(g_.r11, g_.ptr[g_.rip + resume]);
+    g_.mov(tls(QPLUG_TLS_FIELD(callout_return)), g_.r11);
+    g_.jmp(tls(QPLUG_TLS_FIELD(callout_routine)));
+    g_.L(resume);
   }
 
   // A jmp/call through a RIP-relative slot is almost always a PLT or GOT
@@ -266,12 +353,20 @@ bool patch_rel32(uint8_t* patch_site, const uint8_t* target) {
   return true;
 }
 
+size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr) {
+  constexpr size_t kPerAction = 96;
+  size_t n = instr.at_entry.size();
+  for (const auto& v : instr.before_insn) n += v.size();
+  return n * kPerAction;
+}
+
 EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,
-                      size_t capacity, runtime::Block& block, const EmitEnv& env) {
+                      size_t capacity, runtime::Block& block, const EmitEnv& env,
+                      const runtime::BlockInstrumentation* instr) {
   EmitStatus status;
   try {
     BlockEmitter emitter(where, capacity, block, env);
-    if (!emitter.emit(insns, end_pc, &status.error)) return status;
+    if (!emitter.emit(insns, end_pc, &status.error, instr)) return status;
     emitter.patch_exits();
     status.size = emitter.size();
     status.ok = true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/block.h"
+#include "runtime/instrumentation.h"
 #include "x86_64/decoder.h"
 
 namespace qplug::x86_64 {
@@ -48,8 +49,14 @@ size_t max_block_size(size_t n_insns);
 // instruction is not an unconditional transfer, the block falls through to `end_pc`. A kTrap or
 // kUnsupported instruction must be alone in its block: it becomes an exit to
 // the dispatcher at its own pc. Fills block.exits, lookup_ranges, host_size.
+// `instr` (may be null) adds plugin actions at block entry and before each
+// instruction; callback actions are copied into block.callouts.
 EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,
-                      size_t capacity, runtime::Block& block, const EmitEnv& env);
+                      size_t capacity, runtime::Block& block, const EmitEnv& env,
+                      const runtime::BlockInstrumentation* instr = nullptr);
+
+// Upper bound of host bytes for the actions of `instr`.
+size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr);
 
 // Writes `target` into the rel32 at `patch_site` if it is in range.
 bool patch_rel32(uint8_t* patch_site, const uint8_t* target);

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
+
+#include "runtime/instrumentation.h"
 
 namespace qplug::runtime {
 
@@ -34,6 +37,7 @@ struct Block {
   // lands inside one must also unlink the lookup's destination block.
   std::vector<std::pair<uint32_t, uint32_t>> lookup_ranges;
   std::vector<ExitStub*> incoming;  // exits of other blocks linked to this one
+  std::deque<Action> callouts;  // plugin callbacks this block's code points at
   bool valid = true;
 };
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "os/linux/signals.h"
+#include "qemu/plugin_host.h"
 #include "os/linux/syscalls.h"
 #include "runtime/runtime.h"
 
@@ -81,7 +82,11 @@ Block* Dispatcher::translate(uint64_t pc) {
     // A conditional branch does not end the block: its fall-through path is
     // translated right after it, which saves a jump per not-taken branch. A few
     // only: longer blocks translate cold paths that may never run.
-    if (d.kind == InsnKind::kJcc && ++conditional_branches <= kMaxBlockConditionals) continue;
+    // With plugins, blocks end at every branch as QEMU's TBs do: a plugin's
+    // per-block counts assume the whole block runs.
+    if (d.kind == InsnKind::kJcc && !qemu::active() &&
+        ++conditional_branches <= kMaxBlockConditionals)
+      continue;
     if (d.kind != InsnKind::kPlain) break;
   }
 
@@ -90,13 +95,18 @@ Block* Dispatcher::translate(uint64_t pc) {
   b->guest_pc = pc;
   b->n_insns = static_cast<uint32_t>(insns.size());
   b->guest_end = insns.back().pc + std::max<uint64_t>(insns.back().length(), 1);
-  const size_t max = x86_64::max_block_size(insns.size());
+  runtime::BlockInstrumentation instr;
+  const bool instrumented = qemu::active() && insns.front().length() > 0;
+  if (instrumented) qemu::translate_block(insns, instr);
+  const size_t max = x86_64::max_block_size(insns.size()) +
+                     (instrumented ? x86_64::max_instrumentation_size(instr) : 0);
   uint8_t* where = rt().cache.reserve(pc, max);
   if (!where) {
     std::fprintf(stderr, "qplug: code cache exhausted\n");
     std::exit(1);
   }
-  x86_64::EmitStatus st = x86_64::emit_block(insns, cur, where, max, *b, rt().env);
+  x86_64::EmitStatus st =
+      x86_64::emit_block(insns, cur, where, max, *b, rt().env, instrumented ? &instr : nullptr);
   if (!st.ok) {
     std::fprintf(stderr, "qplug: cannot translate guest code at 0x%lx: %s\n",
                  static_cast<unsigned long>(pc), st.error.c_str());

@@ -49,6 +49,11 @@ struct alignas(64) ThreadState {
   uint64_t rip;
   uint64_t rflags;
   uint8_t* xsave_area;  // guest x87/SSE/AVX/AVX-512 state, 64-byte aligned
+  // Plugin callouts from translated code: the Action to run, where to resume,
+  // and the routine that saves guest state around the call.
+  uint64_t callout_action;
+  uint64_t callout_return;
+  uint64_t callout_routine;
 
   // --- runtime only ---
   uint64_t vcpu_index;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "os/linux/raw_syscall.h"
+#include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "x86_64/decoder.h"
@@ -62,6 +63,8 @@ void write_stderr(const char* s) {
 }
 
 [[noreturn]] void die_of_signal(int sig) {
+  qemu::at_exit();  // QEMU runs the plugins' atexit callbacks on death by signal too
+  fflush(nullptr);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigaction(sig, &dfl, nullptr);

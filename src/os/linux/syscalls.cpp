@@ -18,6 +18,7 @@
 #include "os/linux/exec.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
+#include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 
@@ -114,8 +115,10 @@ int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t 
 }  // namespace
 
 void dispatch_syscall(ThreadState& ts);
+void dispatch_traced(ThreadState& ts);
 
 void exit_group(int status) {
+  qemu::at_exit();
   if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
   fflush(nullptr);
   raw_syscall(SYS_exit_group, status);
@@ -123,6 +126,29 @@ void exit_group(int status) {
 }
 
 void handle_syscall(ThreadState& ts) {
+  auto& R = runtime::rt();
+  if (qemu::active()) {
+    const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
+    const uint64_t args[8] = {ts.gpr[runtime::kRdi], ts.gpr[runtime::kRsi], ts.gpr[runtime::kRdx],
+                              ts.gpr[runtime::kR10], ts.gpr[runtime::kR8],  ts.gpr[runtime::kR9],
+                              0, 0};
+    const auto vcpu = static_cast<unsigned>(ts.vcpu_index);
+    qemu::syscall_entry(vcpu, nr, args);
+    int64_t filtered_ret = 0;
+    if (qemu::syscall_filter(vcpu, nr, args, &filtered_ret)) {
+      ts.gpr[runtime::kRax] = static_cast<uint64_t>(filtered_ret);
+      ts.gpr[runtime::kRcx] = ts.rip;
+      ts.gpr[runtime::kR11] = ts.rflags;
+    } else {
+      dispatch_traced(ts);
+    }
+    if (nr != SYS_rt_sigreturn) qemu::syscall_return(vcpu, nr, static_cast<int64_t>(ts.gpr[runtime::kRax]));
+    return;
+  }
+  dispatch_traced(ts);
+}
+
+void dispatch_traced(ThreadState& ts) {
   auto& R = runtime::rt();
   if (R.options.strace) {
     const uint64_t args[6] = {ts.gpr[runtime::kRdi], ts.gpr[runtime::kRsi], ts.gpr[runtime::kRdx],

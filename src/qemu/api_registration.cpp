@@ -1,0 +1,187 @@
+// The exported QEMU plugin API, part 1: registration of global callbacks,
+// exec-time callbacks and inline operations, lifecycle and vCPUs.
+//
+// One exported symbol serves every API version: functions that gained a
+// userdata argument in v7 take it and ignore it for older plugins (their
+// callers leave garbage in that register), and callbacks are later invoked
+// with the registering plugin's signature (events.cpp).
+#include <cstdio>
+#include <cstdlib>
+
+#include "qemu/api.h"
+#include "qemu/registry.h"
+#include "runtime/thread_state.h"
+
+using namespace qplug;
+using qplug::qemu::Event;
+using qplug::qemu::registry;
+
+namespace {
+
+void register_global(uint64_t id, Event e, void* cb, void* userdata, const char* function) {
+  qemu::PluginContext& p = registry().get(id, function);
+  registry().set(p, e, cb, p.version >= 7 ? userdata : nullptr);
+}
+
+[[noreturn]] void not_supported(const char* function) {
+  qemu::PluginContext* p = qemu::current_plugin();
+  std::fprintf(stderr, "qplug: plugin %s calls %s, which qplug does not support yet\n",
+               p ? p->path.c_str() : "?", function);
+  std::exit(1);
+}
+
+runtime::Action callback_action(void* cb, void* userdata) {
+  runtime::Action a;
+  a.kind = runtime::ActionKind::kCall;
+  a.fn = reinterpret_cast<runtime::VcpuCallback>(cb);
+  a.userdata = userdata;
+  a.owner = qemu::current_plugin();
+  return a;
+}
+
+runtime::Action inline_action(int op, runtime::SlotRef slot, uint64_t imm) {
+  runtime::Action a;
+  a.kind = op == 1 ? runtime::ActionKind::kInlineStore : runtime::ActionKind::kInlineAdd;
+  a.slot = slot;
+  a.imm = imm;
+  a.owner = qemu::current_plugin();
+  return a;
+}
+
+runtime::SlotRef scoreboard_slot(QemuU64 entry) {
+  runtime::SlotRef s;
+  s.base_holder = &entry.score->data;
+  s.stride = entry.score->element_size;
+  s.offset = entry.offset;
+  return s;
+}
+
+runtime::Action cond_action(void* cb, int cond, QemuU64 entry, uint64_t imm, void* userdata) {
+  runtime::Action a = callback_action(cb, userdata);
+  a.kind = runtime::ActionKind::kCondCall;
+  a.cond = static_cast<runtime::Condition>(cond);
+  a.slot = scoreboard_slot(entry);
+  a.imm = imm;
+  return a;
+}
+
+std::vector<runtime::Action>& insn_point(qemu_plugin_insn* insn) {
+  return insn->tb->instr->before_insn[insn->index];
+}
+
+}  // namespace
+
+extern "C" {
+
+QPLUG_API void qemu_plugin_uninstall(uint64_t, void*, void*) {
+  not_supported("qemu_plugin_uninstall");
+}
+QPLUG_API void qemu_plugin_reset(uint64_t, void*, void*) { not_supported("qemu_plugin_reset"); }
+
+QPLUG_API void qemu_plugin_register_vcpu_init_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kVcpuInit, cb, userdata, __func__);
+}
+QPLUG_API void qemu_plugin_register_vcpu_exit_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kVcpuExit, cb, userdata, __func__);
+}
+QPLUG_API void qemu_plugin_register_vcpu_idle_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kVcpuIdle, cb, userdata, __func__);  // never fires in user mode
+}
+QPLUG_API void qemu_plugin_register_vcpu_resume_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kVcpuResume, cb, userdata, __func__);  // never fires in user mode
+}
+QPLUG_API void qemu_plugin_register_vcpu_discon_cb(uint64_t id, int, void* cb, void* userdata) {
+  register_global(id, Event::kDiscon, cb, userdata, __func__);  // system-mode events only
+}
+QPLUG_API void qemu_plugin_register_vcpu_tb_trans_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kTbTrans, cb, userdata, __func__);
+}
+QPLUG_API void qemu_plugin_register_vcpu_syscall_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kSyscall, cb, userdata, __func__);
+}
+QPLUG_API void qemu_plugin_register_vcpu_syscall_ret_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kSyscallRet, cb, userdata, __func__);
+}
+QPLUG_API void qemu_plugin_register_vcpu_syscall_filter_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kSyscallFilter, cb, userdata, __func__);
+}
+QPLUG_API void qemu_plugin_register_flush_cb(uint64_t id, void* cb, void* userdata) {
+  register_global(id, Event::kFlush, cb, userdata, __func__);
+}
+QPLUG_API void qemu_plugin_register_atexit_cb(uint64_t id, void* cb, void* userdata) {
+  // The userdata argument exists in every version; only the callback's shape changed in v7.
+  qemu::PluginContext& p = registry().get(id, __func__);
+  registry().set(p, Event::kAtexit, cb, userdata);
+}
+
+QPLUG_API void qemu_plugin_vcpu_for_each(uint64_t id, void* cb, void* userdata) {
+  qemu::PluginContext& p = registry().get(id, __func__);
+  qemu::ScopedPlugin running(&p);
+  for (unsigned vcpu = 0; vcpu < qemu::num_vcpus(); ++vcpu) {
+    if (p.version >= 7)
+      reinterpret_cast<void (*)(unsigned, void*)>(cb)(vcpu, userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, unsigned)>(cb)(id, vcpu);
+  }
+}
+
+// ---- exec-time registrations (valid only inside a tb_trans callback) ----
+
+QPLUG_API void qemu_plugin_register_vcpu_tb_exec_cb(qemu_plugin_tb* tb, void* cb, int,
+                                                    void* userdata) {
+  tb->instr->at_entry.push_back(callback_action(cb, userdata));
+}
+QPLUG_API void qemu_plugin_register_vcpu_tb_exec_cond_cb(qemu_plugin_tb* tb, void* cb, int,
+                                                         int cond, QemuU64 entry, uint64_t imm,
+                                                         void* userdata) {
+  tb->instr->at_entry.push_back(cond_action(cb, cond, entry, imm, userdata));
+}
+QPLUG_API void qemu_plugin_register_vcpu_tb_exec_inline(qemu_plugin_tb* tb, int op, void* ptr,
+                                                        uint64_t imm) {
+  runtime::SlotRef slot;
+  slot.fixed = static_cast<uint64_t*>(ptr);
+  tb->instr->at_entry.push_back(inline_action(op, slot, imm));
+}
+QPLUG_API void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(qemu_plugin_tb* tb, int op,
+                                                                 QemuU64 entry, uint64_t imm) {
+  tb->instr->at_entry.push_back(inline_action(op, scoreboard_slot(entry), imm));
+}
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_insn* insn, void* cb, int,
+                                                      void* userdata) {
+  insn_point(insn).push_back(callback_action(cb, userdata));
+}
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cond_cb(qemu_plugin_insn* insn, void* cb, int,
+                                                           int cond, QemuU64 entry, uint64_t imm,
+                                                           void* userdata) {
+  insn_point(insn).push_back(cond_action(cb, cond, entry, imm, userdata));
+}
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_insn* insn, int op,
+                                                          void* ptr, uint64_t imm) {
+  runtime::SlotRef slot;
+  slot.fixed = static_cast<uint64_t*>(ptr);
+  insn_point(insn).push_back(inline_action(op, slot, imm));
+}
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(qemu_plugin_insn* insn, int op,
+                                                                   QemuU64 entry, uint64_t imm) {
+  insn_point(insn).push_back(inline_action(op, scoreboard_slot(entry), imm));
+}
+QPLUG_API void qemu_plugin_register_vcpu_mem_cb(qemu_plugin_insn*, void*, int, int, void*) {
+  not_supported("qemu_plugin_register_vcpu_mem_cb (memory callbacks)");
+}
+QPLUG_API void qemu_plugin_register_vcpu_mem_inline(qemu_plugin_insn*, int, int, void*, uint64_t) {
+  not_supported("qemu_plugin_register_vcpu_mem_inline (memory callbacks)");
+}
+QPLUG_API void qemu_plugin_register_vcpu_mem_inline_per_vcpu(qemu_plugin_insn*, int, int, QemuU64,
+                                                             uint64_t) {
+  not_supported("qemu_plugin_register_vcpu_mem_inline_per_vcpu (memory callbacks)");
+}
+
+// ---- vCPUs ----
+
+QPLUG_API int qemu_plugin_n_vcpus() { return -1; }      // v1: -1 in user mode
+QPLUG_API int qemu_plugin_n_max_vcpus() { return -1; }  // v1: -1 in user mode
+QPLUG_API int qemu_plugin_num_vcpus() { return static_cast<int>(qemu::num_vcpus()); }
+
+QPLUG_API void qemu_plugin_set_pc(uint64_t) { not_supported("qemu_plugin_set_pc"); }
+
+}  // extern "C"

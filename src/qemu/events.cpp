@@ -1,0 +1,136 @@
+// Event dispatch: calls each plugin's callbacks with the signature of the API
+// version the plugin was built for (qemu-abi.md 3.3).
+#include <cstdio>
+
+#include "qemu/plugin_host.h"
+#include "qemu/registry.h"
+#include "runtime/thread_state.h"
+
+namespace qplug::qemu {
+namespace {
+
+constexpr int kUserdataVersion = 7;  // v7 passes userdata to every callback and drops the id
+
+bool v7(const PluginContext* p) { return p->version >= kUserdataVersion; }
+
+template <class Fn>
+void each(Event e, Fn&& fn) {
+  // Copy: a callback may register or unregister callbacks.
+  const std::vector<PluginContext*> list = registry().list(e);
+  for (PluginContext* p : list) {
+    const Callback cb = p->callbacks[static_cast<int>(e)];
+    if (!cb.fn) continue;
+    ScopedPlugin running(p);
+    fn(p, cb);
+  }
+}
+
+bool condition_holds(runtime::Condition c, uint64_t value, uint64_t imm) {
+  switch (c) {
+    case runtime::Condition::kNever: return false;
+    case runtime::Condition::kAlways: return true;
+    case runtime::Condition::kEq: return value == imm;
+    case runtime::Condition::kNe: return value != imm;
+    case runtime::Condition::kLt: return value < imm;
+    case runtime::Condition::kLe: return value <= imm;
+    case runtime::Condition::kGt: return value > imm;
+    case runtime::Condition::kGe: return value >= imm;
+  }
+  return false;
+}
+
+uint64_t* slot_address(const runtime::SlotRef& slot, unsigned vcpu) {
+  if (slot.fixed) return slot.fixed;
+  return reinterpret_cast<uint64_t*>(*slot.base_holder + vcpu * slot.stride + slot.offset);
+}
+
+}  // namespace
+
+void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
+                     runtime::BlockInstrumentation& instr) {
+  qemu_plugin_tb tb{&insns, {}, &instr};
+  tb.handles.reserve(insns.size());
+  for (size_t i = 0; i < insns.size(); ++i) tb.handles.push_back({&insns[i], i, &tb});
+  instr.before_insn.resize(insns.size());
+  each(Event::kTbTrans, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(qemu_plugin_tb*, void*)>(cb.fn)(&tb, cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, qemu_plugin_tb*)>(cb.fn)(p->id, &tb);
+  });
+}
+
+void vcpu_init(unsigned vcpu) {
+  each(Event::kVcpuInit, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(unsigned, void*)>(cb.fn)(vcpu, cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, unsigned)>(cb.fn)(p->id, vcpu);
+  });
+}
+
+void syscall_entry(unsigned vcpu, int64_t num, const uint64_t a[8]) {
+  each(Event::kSyscall, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(unsigned, int64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                uint64_t, uint64_t, uint64_t, void*)>(cb.fn)(
+          vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, unsigned, int64_t, uint64_t, uint64_t, uint64_t,
+                                uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)>(cb.fn)(
+          p->id, vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  });
+}
+
+bool syscall_filter(unsigned vcpu, int64_t num, const uint64_t a[8], int64_t* sysret) {
+  bool filtered = false;
+  each(Event::kSyscallFilter, [&](PluginContext* p, const Callback& cb) {
+    if (filtered) return;  // the first filter that returns true stops the iteration
+    if (v7(p))
+      filtered = reinterpret_cast<bool (*)(unsigned, int64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                           uint64_t, uint64_t, uint64_t, uint64_t, int64_t*, void*)>(
+          cb.fn)(vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], sysret, cb.userdata);
+    else
+      filtered = reinterpret_cast<bool (*)(uint64_t, unsigned, int64_t, uint64_t, uint64_t, uint64_t,
+                                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                           int64_t*)>(cb.fn)(p->id, vcpu, num, a[0], a[1], a[2],
+                                                             a[3], a[4], a[5], a[6], a[7], sysret);
+  });
+  return filtered;
+}
+
+void syscall_return(unsigned vcpu, int64_t num, int64_t ret) {
+  each(Event::kSyscallRet, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(unsigned, int64_t, int64_t, void*)>(cb.fn)(vcpu, num, ret,
+                                                                           cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, unsigned, int64_t, int64_t)>(cb.fn)(p->id, vcpu, num,
+                                                                              ret);
+  });
+}
+
+void at_exit() {
+  static bool done = false;  // once, even if a plugin calls exit() from its atexit
+  if (done) return;
+  done = true;
+  // QEMU unregisters every other callback first.
+  each(Event::kAtexit, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(void*)>(cb.fn)(cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, void*)>(cb.fn)(p->id, cb.userdata);
+  });
+}
+
+void run_callout(const void* action_ptr) {
+  const auto& a = *static_cast<const runtime::Action*>(action_ptr);
+  const auto vcpu = static_cast<unsigned>(runtime::current_thread().vcpu_index);
+  if (a.kind == runtime::ActionKind::kCondCall &&
+      !condition_holds(a.cond, *slot_address(a.slot, vcpu), a.imm))
+    return;
+  ScopedPlugin running(static_cast<PluginContext*>(a.owner));
+  a.fn(vcpu, a.userdata);
+}
+
+}  // namespace qplug::qemu

@@ -1,0 +1,40 @@
+// The QEMU plugin host: loads unmodified QEMU TCG plugin .so files (API
+// versions 1 to 7) and turns their registrations into qplug events and
+// instrumentation. Split as QEMU splits it: loader (plugin_loader.cpp),
+// registry (registry.cpp), and the exported C API (api_*.cpp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cli/options.h"
+#include "qplug/result.h"
+#include "runtime/instrumentation.h"
+#include "x86_64/decoder.h"
+
+namespace qplug::qemu {
+
+// Loads and installs every -plugin in command-line order (qemu-abi.md 1.3).
+// Errors carry QEMU's wording: "qplug: Could not load plugin <path>: ...".
+Result<void> load_plugins(const std::vector<cli::PluginSpec>& specs);
+
+// True once at least one plugin is installed.
+bool active();
+
+// Runs the tb_trans callbacks for a decoded block; the plugins' exec-time
+// registrations land in `instr`.
+void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
+                     runtime::BlockInstrumentation& instr);
+
+// Events.
+void vcpu_init(unsigned vcpu_index);
+void syscall_entry(unsigned vcpu_index, int64_t num, const uint64_t args[8]);
+// True if a plugin's filter handled the syscall; *sysret is then its result.
+bool syscall_filter(unsigned vcpu_index, int64_t num, const uint64_t args[8], int64_t* sysret);
+void syscall_return(unsigned vcpu_index, int64_t num, int64_t ret);
+void at_exit();  // once, at exit_group; the last plugin registered runs first
+
+// Called by the callout routine (guest state saved) for a kCall/kCondCall action.
+void run_callout(const void* action);
+
+}  // namespace qplug::qemu

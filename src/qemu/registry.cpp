@@ -1,0 +1,63 @@
+#include "qemu/registry.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "runtime/runtime.h"
+
+namespace qplug::qemu {
+namespace {
+thread_local PluginContext* running_plugin = nullptr;
+}
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+PluginContext* Registry::find(uint64_t id) const {
+  for (const auto& p : plugins_)
+    if (p->id == id) return p.get();
+  return nullptr;
+}
+
+PluginContext& Registry::get(uint64_t id, const char* function) const {
+  PluginContext* p = find(id);
+  if (!p) {
+    std::fprintf(stderr, "qplug: %s: unknown plugin id 0x%lx\n", function,
+                 static_cast<unsigned long>(id));
+    std::exit(1);
+  }
+  return *p;
+}
+
+void Registry::set(PluginContext& p, Event e, void* fn, void* userdata) {
+  auto& list = lists_[static_cast<int>(e)];
+  Callback& cb = p.callbacks[static_cast<int>(e)];
+  const bool listed = std::find(list.begin(), list.end(), &p) != list.end();
+  cb.fn = fn;
+  cb.userdata = userdata;
+  if (!fn && listed) list.erase(std::find(list.begin(), list.end(), &p));
+  if (fn && !listed) list.insert(list.begin(), &p);
+}
+
+PluginContext& Registry::add(std::unique_ptr<PluginContext> p) {
+  plugins_.push_back(std::move(p));
+  return *plugins_.back();
+}
+
+PluginContext* current_plugin() { return running_plugin; }
+
+ScopedPlugin::ScopedPlugin(PluginContext* p) : saved_(running_plugin) { running_plugin = p; }
+ScopedPlugin::~ScopedPlugin() { running_plugin = saved_; }
+
+void log_plugin_output(const char* text) {
+  auto& R = runtime::rt();
+  const std::string& items = R.options.log_items;
+  if (items.find("plugin") == std::string::npos && items.find("all") == std::string::npos) return;
+  std::fputs(text, R.log);
+  std::fflush(R.log);
+}
+
+}  // namespace qplug::qemu

@@ -1,0 +1,95 @@
+// Registry (internal to the plugin host): loaded plugins, their callbacks per
+// event, and the opaque handles the C API hands out.
+//
+// Ordering invariant (QEMU's, qemu-abi.md 4.4): each plugin holds at most one
+// callback per event; a plugin's first registration for an event puts it at
+// the head of that event's list, so the most recently registering plugin runs
+// first. Registering again replaces the callback in place; NULL unregisters.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/instrumentation.h"
+#include "x86_64/decoder.h"
+
+// Opaque handles of the C API, in the global namespace as the header declares them.
+struct qemu_plugin_tb;
+struct qemu_plugin_insn {
+  const qplug::x86_64::DecodedInsn* decoded;
+  size_t index;
+  qemu_plugin_tb* tb;
+};
+struct qemu_plugin_tb {
+  const std::vector<qplug::x86_64::DecodedInsn>* insns;
+  std::vector<qemu_plugin_insn> handles;
+  qplug::runtime::BlockInstrumentation* instr;
+};
+struct qemu_plugin_scoreboard {
+  uint8_t* data;  // element_size * capacity bytes, zeroed; moves when it grows
+  size_t element_size;
+  size_t capacity;  // vCPUs
+};
+
+namespace qplug::qemu {
+
+enum class Event : int {
+  kVcpuInit, kVcpuExit, kTbTrans, kVcpuIdle, kVcpuResume, kSyscall, kSyscallRet,
+  kFlush, kAtexit, kSyscallFilter, kDiscon, kCount
+};
+
+struct Callback {
+  void* fn = nullptr;
+  void* userdata = nullptr;
+};
+
+struct PluginContext {
+  uint64_t id = 0;
+  int version = 0;  // the plugin's qemu_plugin_version: selects callback signatures
+  std::string path;
+  void* handle = nullptr;  // dlopen handle
+  std::vector<std::string> args;
+  std::vector<char*> argv;
+  Callback callbacks[static_cast<int>(Event::kCount)];
+  bool installing = false;
+};
+
+class Registry {
+ public:
+  PluginContext* find(uint64_t id) const;
+  // Looks the plugin up by id; a bad id is a plugin bug reported and fatal.
+  PluginContext& get(uint64_t id, const char* function) const;
+  void set(PluginContext& p, Event e, void* fn, void* userdata);
+  const std::vector<PluginContext*>& list(Event e) const { return lists_[static_cast<int>(e)]; }
+  PluginContext& add(std::unique_ptr<PluginContext> p);
+  const std::vector<std::unique_ptr<PluginContext>>& plugins() const { return plugins_; }
+
+ private:
+  std::vector<std::unique_ptr<PluginContext>> plugins_;
+  std::vector<PluginContext*> lists_[static_cast<int>(Event::kCount)];
+};
+
+Registry& registry();
+
+// The plugin whose code is running on this thread (set around every call
+// into a plugin), for the API functions that take no plugin id.
+PluginContext* current_plugin();
+class ScopedPlugin {
+ public:
+  explicit ScopedPlugin(PluginContext* p);
+  ~ScopedPlugin();
+
+ private:
+  PluginContext* saved_;
+};
+
+// Writes plugin output as QEMU's log does: only with `-d plugin`, to stderr
+// or the -D file.
+void log_plugin_output(const char* text);
+
+// Scoreboards grow with the number of vCPUs.
+unsigned num_vcpus();
+
+}  // namespace qplug::qemu

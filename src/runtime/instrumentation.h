@@ -1,0 +1,59 @@
+// Instrumentation: execution-time actions that plugins attach to a block at
+// translation time, and that the emitter generates into the block.
+//
+// Points: block entry, and before each guest instruction. Actions at one point
+// run in registration order (QEMU's rule), inline operations and callbacks
+// interleaved as registered.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace qplug::runtime {
+
+// Callback with the QEMU exec-callback shape, unchanged since API v0.
+using VcpuCallback = void (*)(unsigned int vcpu_index, void* userdata);
+
+enum class ActionKind : uint8_t {
+  kCall,         // fn(vcpu, userdata)
+  kInlineAdd,    // *slot += imm
+  kInlineStore,  // *slot = imm
+  kCondCall,     // if (*slot <cond> imm) fn(vcpu, userdata); unsigned compare
+};
+
+// QEMU's enum qemu_plugin_cond values.
+enum class Condition : uint8_t { kNever, kAlways, kEq, kNe, kLt, kLe, kGt, kGe };
+
+// Where an inline operation or condition reads its 64-bit slot: either a fixed
+// address (API v1 raw pointers) or a scoreboard entry (v2+): the address is
+// *base_holder + vcpu_index * stride + offset, read when the code runs, so a
+// scoreboard that grows (and moves) needs no retranslation of the base.
+struct SlotRef {
+  uint64_t* fixed = nullptr;
+  uint8_t* const* base_holder = nullptr;
+  uint64_t stride = 0;
+  uint64_t offset = 0;
+};
+
+struct Action {
+  ActionKind kind = ActionKind::kCall;
+  void* owner = nullptr;  // the plugin that registered it (for per-plugin API behaviour)
+  Condition cond = Condition::kAlways;
+  VcpuCallback fn = nullptr;
+  void* userdata = nullptr;
+  SlotRef slot;
+  uint64_t imm = 0;
+};
+
+struct BlockInstrumentation {
+  std::vector<Action> at_entry;
+  std::vector<std::vector<Action>> before_insn;  // indexed like the block's instructions
+  bool empty() const {
+    if (!at_entry.empty()) return false;
+    for (const auto& v : before_insn)
+      if (!v.empty()) return false;
+    return true;
+  }
+};
+
+}  // namespace qplug::runtime
