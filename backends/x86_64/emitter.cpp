@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "x86_64/asm_util.h"
+#include "x86_64/memory_access.h"
 #include "x86_64/relocator.h"
 
 namespace qplug::x86_64 {
@@ -33,6 +34,25 @@ class BlockEmitter {
     for (size_t i = 0; i < insns.size(); ++i) {
       const DecodedInsn& d = insns[i];
       if (instr && i < instr->before_insn.size()) emit_actions(instr->before_insn[i]);
+      const std::vector<runtime::MemAction>* mem =
+          instr && i < instr->mem_of_insn.size() && !instr->mem_of_insn[i].empty()
+              ? &instr->mem_of_insn[i]
+              : nullptr;
+      if (mem) {
+        const std::vector<MemAccess> accesses = memory_accesses(d);
+        if (d.kind == InsnKind::kPlain && is_rep_string(d)) {
+          emit_rep_string(d, accesses, *mem);
+          continue;
+        }
+        capture_addresses(d, accesses);
+        if (d.kind == InsnKind::kPlain) {
+          if (!emit_insn(d, error)) return false;
+          emit_mem_actions(accesses, *mem);
+          continue;
+        }
+        // A control transfer leaves the block: report its accesses before it.
+        emit_mem_actions(accesses, *mem);
+      }
       if (!emit_insn(d, error)) return false;
       ended = d.kind != InsnKind::kPlain && d.kind != InsnKind::kJcc;
     }
@@ -205,6 +225,86 @@ class BlockEmitter {
     g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
   }
 
+  // ---- memory callbacks ----
+
+  // Stores each access's address, from the registers as they are before the
+  // instruction, in ThreadState::mem_addr[k] (flag-free).
+  void capture_addresses(const DecodedInsn& d, const std::vector<MemAccess>& accesses) {
+    for (size_t k = 0; k < accesses.size() && k < 4; ++k) {
+      const ZydisDecodedOperand& op = *accesses[k].operand;
+      g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+      if (op.mem.base == ZYDIS_REGISTER_RIP) {
+        g_.mov(g_.r11, d.next_pc() + static_cast<uint64_t>(op.mem.disp.value));
+      } else {
+        Xbyak::RegExp e(static_cast<size_t>(op.mem.disp.value + accesses[k].stack_adjust));
+        if (gpr_number(op.mem.base) >= 0) e = e + gpr64(gpr_number(op.mem.base));
+        if (gpr_number(op.mem.index) >= 0)
+          e = e + gpr64(gpr_number(op.mem.index)) * (op.mem.scale ? op.mem.scale : 1);
+        g_.lea(g_.r11, g_.ptr[e]);
+      }
+      if (op.mem.segment == ZYDIS_REGISTER_FS) {  // the guest's FS base is in GS
+        g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+        g_.db(0xC9AE0F48F3ull, 5);  // rdgsbase rcx
+        g_.lea(g_.r11, g_.ptr[g_.r11 + g_.rcx]);
+        g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+      }
+      g_.mov(tls(QPLUG_TLS_FIELD(mem_addr) + 8 * k), g_.r11);
+      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+    }
+  }
+
+  void emit_mem_actions(const std::vector<MemAccess>& accesses,
+                        const std::vector<runtime::MemAction>& actions) {
+    for (size_t k = 0; k < accesses.size() && k < 4; ++k) {
+      const uint8_t rw = accesses[k].is_store ? 2 : 1;
+      for (const runtime::MemAction& m : actions) {
+        if (!(m.rw & rw)) continue;
+        runtime::Action a = m.action;
+        a.mem_info = mem_info(accesses[k]);
+        a.mem_slot = static_cast<uint8_t>(k);
+        if (a.kind == runtime::ActionKind::kMemCall)
+          emit_callout(a);
+        else
+          emit_inline(a);
+      }
+    }
+  }
+
+  // rep string instructions report every iteration, so they run one
+  // iteration at a time:  top: jrcxz done; insn; actions; rcx--; [jcc done]; jmp top
+  void emit_rep_string(const DecodedInsn& d, const std::vector<MemAccess>& accesses,
+                       const std::vector<runtime::MemAction>& actions) {
+    uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+    size_t n = 0;
+    bool repe = false, repne = false;
+    for (size_t i = 0; i < d.length(); ++i) {
+      const bool prefix = i < d.insn.raw.prefix_count;
+      const uint8_t b = d.bytes[i];
+      if (prefix && b == 0xF3) { repe = true; continue; }
+      if (prefix && b == 0xF2) { repne = true; continue; }
+      bytes[n++] = prefix && b == 0x64 ? 0x65 : b;  // fs: -> gs:
+    }
+    const bool compares = d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSB || d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSW ||
+                          d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSD || d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSQ ||
+                          d.insn.mnemonic == ZYDIS_MNEMONIC_SCASB || d.insn.mnemonic == ZYDIS_MNEMONIC_SCASW ||
+                          d.insn.mnemonic == ZYDIS_MNEMONIC_SCASD || d.insn.mnemonic == ZYDIS_MNEMONIC_SCASQ;
+    Xbyak::Label top, body, zero, done;
+    g_.L(top);
+    g_.jrcxz(zero);
+    g_.jmp(body, Xbyak::CodeGenerator::T_NEAR);
+    g_.L(zero);
+    g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
+    g_.L(body);
+    capture_addresses(d, accesses);
+    g_.db(bytes, n);
+    emit_mem_actions(accesses, actions);  // callouts keep the flags the iteration set
+    g_.lea(g_.rcx, g_.ptr[g_.rcx - 1]);
+    if (compares && repe) g_.jnz(done, Xbyak::CodeGenerator::T_NEAR);
+    if (compares && repne) g_.jz(done, Xbyak::CodeGenerator::T_NEAR);
+    g_.jmp(top, Xbyak::CodeGenerator::T_NEAR);
+    g_.L(done);
+  }
+
   // A call into a plugin through the callout routine, which saves and
   // restores the complete guest state (registers, flags, vector state).
   void emit_callout(const runtime::Action& a) {
@@ -355,9 +455,15 @@ bool patch_rel32(uint8_t* patch_site, const uint8_t* target) {
 
 size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr) {
   constexpr size_t kPerAction = 96;
+  constexpr size_t kMaxAccesses = 4;
+  constexpr size_t kCapturePerInsn = kMaxAccesses * 80 + 64;  // addresses + rep-loop control
   size_t n = instr.at_entry.size();
   for (const auto& v : instr.before_insn) n += v.size();
-  return n * kPerAction;
+  size_t bytes = 0;
+  for (const auto& v : instr.mem_of_insn) {
+    if (!v.empty()) bytes += kCapturePerInsn + v.size() * kMaxAccesses * kPerAction;
+  }
+  return bytes + n * kPerAction;
 }
 
 EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,

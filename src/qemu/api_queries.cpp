@@ -13,6 +13,7 @@
 #include "qemu/registry.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
+#include "runtime/thread_state.h"
 
 using namespace qplug;
 
@@ -86,7 +87,15 @@ QPLUG_API unsigned qemu_plugin_mem_size_shift(uint32_t info) { return (info >> 4
 QPLUG_API bool qemu_plugin_mem_is_sign_extended(uint32_t info) { return (info >> 4) & 0x8; }
 QPLUG_API bool qemu_plugin_mem_is_big_endian(uint32_t) { return false; }
 QPLUG_API bool qemu_plugin_mem_is_store(uint32_t info) { return (info >> 16) & 2; }
-QPLUG_API QemuMemValue qemu_plugin_mem_get_value(uint32_t) { return QemuMemValue{}; }
+// The value after the access: what was loaded, or what was stored.
+QPLUG_API QemuMemValue qemu_plugin_mem_get_value(uint32_t info) {
+  const runtime::ThreadState& ts = runtime::current_thread();
+  QemuMemValue v{};
+  const unsigned shift = std::min(qemu_plugin_mem_size_shift(info), 4u);
+  v.type = static_cast<int>(shift);  // U8 = 0 ... U128 = 4
+  runtime::Dispatcher::read_guest(ts.mem_vaddr, &v.data, size_t{1} << shift);
+  return v;
+}
 QPLUG_API void* qemu_plugin_get_hwaddr(uint32_t, uint64_t) { return nullptr; }
 QPLUG_API bool qemu_plugin_hwaddr_is_io(const void*) { return false; }
 QPLUG_API uint64_t qemu_plugin_hwaddr_phys_addr(const void*) { return 0; }

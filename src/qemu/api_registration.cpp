@@ -69,6 +69,10 @@ std::vector<runtime::Action>& insn_point(qemu_plugin_insn* insn) {
   return insn->tb->instr->before_insn[insn->index];
 }
 
+std::vector<runtime::MemAction>& mem_point(qemu_plugin_insn* insn) {
+  return insn->tb->instr->mem_of_insn[insn->index];
+}
+
 }  // namespace
 
 extern "C" {
@@ -165,15 +169,23 @@ QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(qemu_plugin_i
                                                                    QemuU64 entry, uint64_t imm) {
   insn_point(insn).push_back(inline_action(op, scoreboard_slot(entry), imm));
 }
-QPLUG_API void qemu_plugin_register_vcpu_mem_cb(qemu_plugin_insn*, void*, int, int, void*) {
-  not_supported("qemu_plugin_register_vcpu_mem_cb (memory callbacks)");
+QPLUG_API void qemu_plugin_register_vcpu_mem_cb(qemu_plugin_insn* insn, void* cb, int, int rw,
+                                                void* userdata) {
+  runtime::Action a = callback_action(nullptr, userdata);
+  a.kind = runtime::ActionKind::kMemCall;
+  a.mem_fn = reinterpret_cast<runtime::MemCallback>(cb);
+  mem_point(insn).push_back({a, static_cast<uint8_t>(rw)});
 }
-QPLUG_API void qemu_plugin_register_vcpu_mem_inline(qemu_plugin_insn*, int, int, void*, uint64_t) {
-  not_supported("qemu_plugin_register_vcpu_mem_inline (memory callbacks)");
+QPLUG_API void qemu_plugin_register_vcpu_mem_inline(qemu_plugin_insn* insn, int rw, int op,
+                                                    void* ptr, uint64_t imm) {
+  runtime::SlotRef slot;
+  slot.fixed = static_cast<uint64_t*>(ptr);
+  mem_point(insn).push_back({inline_action(op, slot, imm), static_cast<uint8_t>(rw)});
 }
-QPLUG_API void qemu_plugin_register_vcpu_mem_inline_per_vcpu(qemu_plugin_insn*, int, int, QemuU64,
-                                                             uint64_t) {
-  not_supported("qemu_plugin_register_vcpu_mem_inline_per_vcpu (memory callbacks)");
+QPLUG_API void qemu_plugin_register_vcpu_mem_inline_per_vcpu(qemu_plugin_insn* insn, int rw, int op,
+                                                             QemuU64 entry, uint64_t imm) {
+  mem_point(insn).push_back(
+      {inline_action(op, scoreboard_slot(entry), imm), static_cast<uint8_t>(rw)});
 }
 
 // ---- vCPUs ----

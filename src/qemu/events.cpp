@@ -52,6 +52,7 @@ void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
   tb.handles.reserve(insns.size());
   for (size_t i = 0; i < insns.size(); ++i) tb.handles.push_back({&insns[i], i, &tb});
   instr.before_insn.resize(insns.size());
+  instr.mem_of_insn.resize(insns.size());
   each(Event::kTbTrans, [&](PluginContext* p, const Callback& cb) {
     if (v7(p))
       reinterpret_cast<void (*)(qemu_plugin_tb*, void*)>(cb.fn)(&tb, cb.userdata);
@@ -125,7 +126,15 @@ void at_exit() {
 
 void run_callout(const void* action_ptr) {
   const auto& a = *static_cast<const runtime::Action*>(action_ptr);
-  const auto vcpu = static_cast<unsigned>(runtime::current_thread().vcpu_index);
+  runtime::ThreadState& ts = runtime::current_thread();
+  const auto vcpu = static_cast<unsigned>(ts.vcpu_index);
+  if (a.kind == runtime::ActionKind::kMemCall) {
+    ts.mem_info = a.mem_info;
+    ts.mem_vaddr = ts.mem_addr[a.mem_slot];
+    ScopedPlugin running(static_cast<PluginContext*>(a.owner));
+    a.mem_fn(vcpu, a.mem_info, ts.mem_vaddr, a.userdata);
+    return;
+  }
   if (a.kind == runtime::ActionKind::kCondCall &&
       !condition_holds(a.cond, *slot_address(a.slot, vcpu), a.imm))
     return;

@@ -19,7 +19,11 @@ enum class ActionKind : uint8_t {
   kInlineAdd,    // *slot += imm
   kInlineStore,  // *slot = imm
   kCondCall,     // if (*slot <cond> imm) fn(vcpu, userdata); unsigned compare
+  kMemCall,      // mem_fn(vcpu, mem_info, address in ThreadState::mem_addr[mem_slot], userdata)
 };
+
+using MemCallback = void (*)(unsigned int vcpu_index, uint32_t info, uint64_t vaddr,
+                             void* userdata);
 
 // QEMU's enum qemu_plugin_cond values.
 enum class Condition : uint8_t { kNever, kAlways, kEq, kNe, kLt, kLe, kGt, kGe };
@@ -43,17 +47,21 @@ struct Action {
   void* userdata = nullptr;
   SlotRef slot;
   uint64_t imm = 0;
+  MemCallback mem_fn = nullptr;
+  uint32_t mem_info = 0;  // filled per access by the emitter
+  uint8_t mem_slot = 0;
+};
+
+// A memory action and the accesses it wants (QEMU_PLUGIN_MEM_R = 1, W = 2, RW = 3).
+struct MemAction {
+  Action action;
+  uint8_t rw = 3;
 };
 
 struct BlockInstrumentation {
   std::vector<Action> at_entry;
   std::vector<std::vector<Action>> before_insn;  // indexed like the block's instructions
-  bool empty() const {
-    if (!at_entry.empty()) return false;
-    for (const auto& v : before_insn)
-      if (!v.empty()) return false;
-    return true;
-  }
+  std::vector<std::vector<MemAction>> mem_of_insn;  // after each access of that instruction
 };
 
 }  // namespace qplug::runtime

@@ -54,6 +54,10 @@ struct alignas(64) ThreadState {
   uint64_t callout_action;
   uint64_t callout_return;
   uint64_t callout_routine;
+  uint64_t mem_addr[4];  // addresses of the current instruction's accesses, for memory callbacks
+  uint32_t mem_info;     // the access a memory callback is running for (mem_get_value)
+  uint32_t pad2;
+  uint64_t mem_vaddr;
 
   // --- runtime only ---
   uint64_t vcpu_index;
