@@ -99,7 +99,6 @@ QPLUG_API QemuMemValue qemu_plugin_mem_get_value(uint32_t info) {
 QPLUG_API void* qemu_plugin_get_hwaddr(uint32_t, uint64_t) { return nullptr; }
 QPLUG_API bool qemu_plugin_hwaddr_is_io(const void*) { return false; }
 QPLUG_API uint64_t qemu_plugin_hwaddr_phys_addr(const void*) { return 0; }
-QPLUG_API uint64_t qemu_plugin_hwaddr_device_offset(const void*) { return 0; }
 QPLUG_API const char* qemu_plugin_hwaddr_device_name(const void*) {
   return g_intern_static_string("Invalid");
 }
