@@ -1,5 +1,6 @@
 // qplug: runs an unmodified x86-64 Linux program from a code cache.
 #include <cpuid.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -113,6 +114,10 @@ int main(int argc, char** argv) {
   if (!o.log_file.empty()) {
     R.log = std::fopen(o.log_file.c_str(), "w");
     if (!R.log) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));
+  } else if (int fd = fcntl(2, F_DUPFD_CLOEXEC, 100); fd >= 0) {
+    // The log keeps its own copy of stderr: programs such as coreutils close
+    // fd 2 before exiting, and plugins print their results after that.
+    if (FILE* log = fdopen(fd, "w")) R.log = log;
   }
   R.options = o;  // plugins may log from install
   // QEMU installs plugins before it loads the guest (qemu-abi.md 1.3).

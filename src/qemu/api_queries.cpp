@@ -182,19 +182,6 @@ QPLUG_API int qemu_plugin_read_memory_hwaddr(uint64_t, GByteArray*, size_t) { re
 QPLUG_API int qemu_plugin_write_memory_hwaddr(uint64_t, GByteArray*) { return 1; }
 QPLUG_API bool qemu_plugin_translate_vaddr(uint64_t, uint64_t*) { return false; }
 
-// ---- registers: not yet (an empty list; reads fail as QEMU's do without access) ----
-
-QPLUG_API GArray* qemu_plugin_get_registers() {
-  const guint element = caller_version() >= 6 ? 32 : 24;
-  return g_array_new(TRUE, TRUE, element);
-}
-QPLUG_API int qemu_plugin_read_register(void*, GByteArray*) {
-  return caller_version() >= 6 ? 0 : -1;
-}
-QPLUG_API int qemu_plugin_write_register(void*, GByteArray*) {
-  return caller_version() >= 6 ? 0 : -1;
-}
-
 // ---- time control: user mode has none ----
 
 QPLUG_API const void* qemu_plugin_request_time_control() { return nullptr; }

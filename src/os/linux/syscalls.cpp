@@ -155,13 +155,13 @@ void dispatch_traced(ThreadState& ts) {
                               ts.gpr[runtime::kR10], ts.gpr[runtime::kR8],  ts.gpr[runtime::kR9]};
     const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
     std::string line = cli::format_syscall_entry(getpid(), nr, args);
-    std::fputs(line.c_str(), stderr);
-    if (nr == SYS_execve || nr == SYS_execveat) std::fputs("\n", stderr);  // may not return
-    std::fflush(stderr);
+    std::fputs(line.c_str(), R.log);
+    if (nr == SYS_execve || nr == SYS_execveat) std::fputs("\n", R.log);  // may not return
+    std::fflush(R.log);
     dispatch_syscall(ts);
     if (nr != SYS_rt_sigreturn) {
       const auto ret = static_cast<long>(ts.gpr[runtime::kRax]);
-      std::fputs(cli::format_syscall_return(nr, ret).c_str(), stderr);
+      std::fputs(cli::format_syscall_return(nr, ret).c_str(), R.log);
     }
     return;
   }
