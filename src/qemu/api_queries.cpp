@@ -79,7 +79,6 @@ QPLUG_API char* qemu_plugin_insn_disas(const qemu_plugin_insn* insn) {
   if (text.find(' ') == std::string::npos) text += ' ';
   return g_strdup(text.c_str());
 }
-QPLUG_API const char* qemu_plugin_insn_symbol(const qemu_plugin_insn*) { return nullptr; }
 
 // ---- memory access info (qemu_plugin_meminfo_t: MemOp << 4 | mmu_idx, rw << 16) ----
 
