@@ -77,10 +77,23 @@ std::vector<runtime::MemAction>& mem_point(qemu_plugin_insn* insn) {
 
 extern "C" {
 
-QPLUG_API void qemu_plugin_uninstall(uint64_t, void*, void*) {
-  not_supported("qemu_plugin_uninstall");
+// Reset and uninstall are asynchronous, as in QEMU: at the thread's next exit
+// from the code cache every translation is dropped (so no code calls the
+// plugin any more), its callbacks are unregistered, `cb` runs, and for
+// uninstall the library is closed.
+QPLUG_API void qemu_plugin_uninstall(uint64_t id, void* cb, void* userdata) {
+  qemu::PluginContext& p = registry().get(id, __func__);
+  if (p.installing) {
+    std::fprintf(stderr,
+                 "qplug: Calling qemu_plugin_uninstall from the install function is a bug. "
+                 "Instead, return !0 from the install function.\n");
+    std::abort();
+  }
+  qemu::reset_plugin(p, cb, userdata, /*uninstall=*/true);
 }
-QPLUG_API void qemu_plugin_reset(uint64_t, void*, void*) { not_supported("qemu_plugin_reset"); }
+QPLUG_API void qemu_plugin_reset(uint64_t id, void* cb, void* userdata) {
+  qemu::reset_plugin(registry().get(id, __func__), cb, userdata, /*uninstall=*/false);
+}
 
 QPLUG_API void qemu_plugin_register_vcpu_init_cb(uint64_t id, void* cb, void* userdata) {
   register_global(id, Event::kVcpuInit, cb, userdata, __func__);

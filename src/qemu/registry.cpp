@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
+#include "runtime/thread_state.h"
+
+#include <dlfcn.h>
 
 namespace qplug::qemu {
 namespace {
@@ -45,6 +49,32 @@ void Registry::set(PluginContext& p, Event e, void* fn, void* userdata) {
 PluginContext& Registry::add(std::unique_ptr<PluginContext> p) {
   plugins_.push_back(std::move(p));
   return *plugins_.back();
+}
+
+void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
+  auto finish = [&p, cb, userdata, uninstall] {
+    for (int e = 0; e < static_cast<int>(Event::kCount); ++e)
+      registry().set(p, static_cast<Event>(e), nullptr, nullptr);
+    runtime::rt().dispatcher->flush_all();
+    if (cb) {
+      ScopedPlugin running(&p);
+      if (p.version >= 7)
+        reinterpret_cast<void (*)(void*)>(cb)(userdata);
+      else
+        reinterpret_cast<void (*)(uint64_t)>(cb)(p.id);
+    }
+    if (uninstall && p.handle) {
+      dlclose(p.handle);  // runs the library's destructors
+      p.handle = nullptr;
+    }
+  };
+  auto& ts = runtime::current_thread();
+  if (!runtime::rt().dispatcher) {  // no vCPU yet: synchronously
+    finish();
+    return;
+  }
+  runtime::rt().dispatcher->at_next_exit(reinterpret_cast<const uint8_t*>(ts.callout_return),
+                                         finish);
 }
 
 PluginContext* current_plugin() { return running_plugin; }

@@ -89,6 +89,10 @@ class ScopedPlugin {
 // or the -D file.
 void log_plugin_output(const char* text);
 
+// Unregisters every callback of `p` once no translated code can call it any
+// more, then calls `cb` (and dlcloses the plugin for uninstall).
+void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall);
+
 // Scoreboards grow with the number of vCPUs.
 unsigned num_vcpus();
 

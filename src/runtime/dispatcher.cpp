@@ -183,6 +183,16 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
   }
 }
 
+void Dispatcher::flush_all() {
+  invalidate(0, ~uint64_t{0});
+  std::memset(table_, 0, x86_64::kLookupEntries * sizeof(x86_64::LookupEntry));
+}
+
+void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work) {
+  deferred_.push_back(std::move(work));
+  if (Block* b = block_at_host(host_pc)) unlink_exits(b);
+}
+
 Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
   auto it = by_host_.upper_bound(reinterpret_cast<uintptr_t>(host_pc));
   if (it == by_host_.begin()) return nullptr;
@@ -279,6 +289,11 @@ void Dispatcher::run(ThreadState& ts) {
     ts.exit_reason = ExitReason::kNone;
     rt().ctx.enter();
     handle_exit(ts);
+    while (!deferred_.empty()) {
+      auto work = std::move(deferred_.back());
+      deferred_.pop_back();
+      work();
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -34,6 +35,13 @@ class Dispatcher {
   // Called from a host signal handler that interrupted translated code: makes
   // the thread leave the code cache at its next block exit.
   void force_exit(const ucontext_t* uc);
+  // Drops every translation (plugin reset/uninstall). Only from the dispatcher
+  // loop, never while translated code of this thread is running.
+  void flush_all();
+  // Runs `work` at this thread's next exit from the code cache, which it
+  // makes happen soon by unlinking the block whose host code contains
+  // `host_pc` (e.g. the resume address of a plugin callback).
+  void at_next_exit(const uint8_t* host_pc, std::function<void()> work);
 
   // Translation and exit counters, for `-d exec`-style diagnostics.
   void print_stats(FILE* out) const;
@@ -56,6 +64,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
   x86_64::LookupEntry* table_ = nullptr;
   unsigned long exit_counts_[8] = {};
+  std::vector<std::function<void()>> deferred_;  // run at the next exit (at_next_exit)
   FILE* perf_map_ = nullptr;  // perf's JIT symbol map, when QPLUG_PERF_MAP=1
 };
 
