@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
   R.dispatcher = &dispatcher;
 
   runtime::ThreadState& ts = runtime::current_thread();
+  dispatcher.add_thread(&ts);
   ts.xsave_area = new_xsave_area(R.xsave_size);
   ts.exit_common = reinterpret_cast<uint64_t>(R.ctx.exit_common);
   ts.callout_routine = reinterpret_cast<uint64_t>(R.ctx.callout);

@@ -25,6 +25,17 @@ inline Xbyak::Address tls32(Xbyak::CodeGenerator& g, int64_t base, size_t field)
   return g.dword[reinterpret_cast<void*>(base + static_cast<int64_t>(field))];
 }
 
+inline Xbyak::Address tls8(Xbyak::CodeGenerator& g, int64_t base, size_t field) {
+  g.db(0x64);
+  return g.byte[reinterpret_cast<void*>(base + static_cast<int64_t>(field))];
+}
+// %fs:[index * 8 + field] for an array field of ThreadState.
+inline Xbyak::Address tls_indexed(Xbyak::CodeGenerator& g, int64_t base, size_t field,
+                                  const Xbyak::Reg64& index) {
+  g.db(0x64);
+  return g.qword[index * 8 + static_cast<size_t>(base + static_cast<int64_t>(field))];
+}
+
 #define QPLUG_TLS_FIELD(field) offsetof(::qplug::runtime::ThreadState, field)
 #define QPLUG_TLS_GPR(n) \
   (offsetof(::qplug::runtime::ThreadState, gpr) + static_cast<size_t>(n) * sizeof(uint64_t))

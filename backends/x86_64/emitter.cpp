@@ -29,10 +29,12 @@ class BlockEmitter {
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
     block_.body = const_cast<uint8_t*>(g_.getCurr());
+    current_pc_ = insns.front().pc;
     if (instr) emit_actions(instr->at_entry);
     bool ended = false;
     for (size_t i = 0; i < insns.size(); ++i) {
       const DecodedInsn& d = insns[i];
+      current_pc_ = d.pc;
       if (instr && i < instr->before_insn.size()) emit_actions(instr->before_insn[i]);
       const std::vector<runtime::MemAction>* mem =
           instr && i < instr->mem_of_insn.size() && !instr->mem_of_insn[i].empty()
@@ -137,12 +139,11 @@ class BlockEmitter {
   // Flag-free: the tag compare is lea + jrcxz, so no eflags save is needed.
   void lookup_and_jump() {
     const size_t begin = offset();
-    const auto table = static_cast<uint32_t>(env_.lookup_table);
     Xbyak::Label hit;
     g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
     g_.movzx(g_.ecx, g_.r11w);
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
-    g_.mov(g_.rcx, g_.qword[g_.rcx * 8 + table]);  // ~tag
+    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx));  // ~tag
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);    // target - tag
     g_.jrcxz(hit);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
@@ -150,7 +151,7 @@ class BlockEmitter {
     g_.L(hit);
     g_.movzx(g_.ecx, g_.r11w);
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
-    g_.mov(g_.rcx, g_.qword[g_.rcx * 8 + (table + 8)]);
+    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup) + 8, g_.rcx));
     g_.jmp(g_.rcx);  // to the target's indirect entry, which restores rcx and r11
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));
@@ -311,6 +312,8 @@ class BlockEmitter {
     block_.callouts.push_back(a);
     Xbyak::Label resume;
     g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+    g_.mov(g_.r11, current_pc_);  // the pc a plugin reads as rip during the callback
+    g_.mov(tls(QPLUG_TLS_FIELD(rip)), g_.r11);
     g_.mov(g_.r11, reinterpret_cast<uint64_t>(&block_.callouts.back()));
     g_.mov(tls(QPLUG_TLS_FIELD(callout_action)), g_.r11);
     g_.lea(g_.r11, g_.ptr[g_.rip + resume]);
@@ -437,6 +440,7 @@ class BlockEmitter {
   runtime::Block& block_;
   const EmitEnv& env_;
   std::vector<PendingExit> pending_;
+  uint64_t current_pc_ = 0;  // guest pc of the instruction being emitted
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "runtime/block.h"
 #include "runtime/instrumentation.h"
+#include "runtime/thread_state.h"
 #include "x86_64/decoder.h"
 
 namespace qplug::x86_64 {
@@ -17,23 +18,15 @@ namespace qplug::x86_64 {
 // Where translated code finds runtime data; all addresses are host addresses.
 struct EmitEnv {
   int64_t tls = 0;            // %fs offset of runtime::ThreadState
-  uint64_t lookup_table = 0;  // indirect-branch table, below 2 GiB (disp32-addressable)
   // Reads guest memory without faulting (bytes read); used to guess the
   // targets of jumps through GOT slots. May be null.
   size_t (*read_guest)(uint64_t addr, void* out, size_t len) = nullptr;
 };
 
-// Entries of the indirect-branch lookup table, indexed by the low 16 bits of
-// the guest target. The tag is stored inverted (~pc) so that the flags-free
-// compare is one lea (~pc + target + 1 == target - pc) and so that a zero page
-// is an empty table: tag 0 stands for pc ~0, which no guest code has.
-struct LookupEntry {
-  uint64_t inverted_pc;
-  uint64_t host_code;
-};
-inline constexpr uint64_t kEmptyTag = 0;
-inline constexpr size_t kLookupEntries = 1u << 16;
-inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & 0xffff; }
+using runtime::kEmptyTag;
+using runtime::kLookupEntries;
+using runtime::lookup_index;
+using runtime::LookupEntry;
 
 struct EmitStatus {
   bool ok = false;

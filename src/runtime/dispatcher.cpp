@@ -19,17 +19,6 @@ using x86_64::DecodedInsn;
 using x86_64::InsnKind;
 
 Dispatcher::Dispatcher() {
-  // The lookup table is addressed as disp32 from translated code, so it must
-  // sit below 2 GiB.
-  const size_t bytes = x86_64::kLookupEntries * sizeof(x86_64::LookupEntry);
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-  if (mem == MAP_FAILED) {
-    std::fprintf(stderr, "qplug: cannot map the indirect-branch table below 2 GiB\n");
-    std::exit(1);
-  }
-  table_ = static_cast<x86_64::LookupEntry*>(mem);  // zero pages: every entry empty
-  rt().env.lookup_table = reinterpret_cast<uint64_t>(table_);
   rt().env.read_guest = &Dispatcher::read_guest;
   // QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
   if (const char* v = std::getenv("QPLUG_PERF_MAP"); v && *v == '1') {
@@ -39,6 +28,10 @@ Dispatcher::Dispatcher() {
     if (perf_map_) setvbuf(perf_map_, nullptr, _IOLBF, 0);
   }
 }
+
+void Dispatcher::add_thread(ThreadState* ts) { threads_.push_back(ts); }
+
+void Dispatcher::remove_thread(ThreadState* ts) { std::erase(threads_, ts); }
 
 size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   // A fault on guest memory is recovered by the SIGSEGV handler (safe_copy),
@@ -132,8 +125,8 @@ Block* Dispatcher::translate(uint64_t pc) {
 void Dispatcher::publish(Block* b) {
   // Tag last: a reader that sees the new tag must see the new host address
   // (single-writer; see the threads issue for concurrent writers).
-  x86_64::LookupEntry& e = table_[x86_64::lookup_index(b->guest_pc)];
-  __atomic_store_n(&e.inverted_pc, x86_64::kEmptyTag, __ATOMIC_RELAXED);
+  LookupEntry& e = current_thread().lookup[lookup_index(b->guest_pc)];
+  __atomic_store_n(&e.inverted_pc, kEmptyTag, __ATOMIC_RELAXED);
   __atomic_store_n(&e.host_code, reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
   __atomic_store_n(&e.inverted_pc, ~b->guest_pc, __ATOMIC_RELEASE);
 }
@@ -175,9 +168,10 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
     }
     b->incoming.clear();
     unlink_exits(b);
-    x86_64::LookupEntry& e = table_[x86_64::lookup_index(b->guest_pc)];
-    if (e.inverted_pc == ~b->guest_pc)
-      __atomic_store_n(&e.inverted_pc, x86_64::kEmptyTag, __ATOMIC_RELEASE);
+    for (ThreadState* t : threads_) {
+      LookupEntry& e = t->lookup[lookup_index(b->guest_pc)];
+      if (e.inverted_pc == ~b->guest_pc) __atomic_store_n(&e.inverted_pc, kEmptyTag, __ATOMIC_RELEASE);
+    }
     by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
     it = blocks_.erase(it);
   }
@@ -185,7 +179,7 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
 
 void Dispatcher::flush_all() {
   invalidate(0, ~uint64_t{0});
-  std::memset(table_, 0, x86_64::kLookupEntries * sizeof(x86_64::LookupEntry));
+  for (ThreadState* t : threads_) std::memset(t->lookup, 0, sizeof t->lookup);
 }
 
 void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work) {

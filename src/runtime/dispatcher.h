@@ -46,6 +46,10 @@ class Dispatcher {
   // Translation and exit counters, for `-d exec`-style diagnostics.
   void print_stats(FILE* out) const;
 
+  // Threads whose lookup tables invalidation must clear.
+  void add_thread(ThreadState* ts);
+  void remove_thread(ThreadState* ts);
+
   const x86_64::Decoder& decoder() const { return decoder_; }
   // Reads guest memory without faulting; returns the bytes copied.
   static size_t read_guest(uint64_t addr, void* out, size_t len);
@@ -62,7 +66,7 @@ class Dispatcher {
   std::map<uint64_t, Block*> blocks_;        // by guest pc
   std::map<uintptr_t, Block*> by_host_;      // by host start
   std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
-  x86_64::LookupEntry* table_ = nullptr;
+  std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};
   std::vector<std::function<void()>> deferred_;  // run at the next exit (at_next_exit)
   FILE* perf_map_ = nullptr;  // perf's JIT symbol map, when QPLUG_PERF_MAP=1

@@ -32,6 +32,18 @@ enum class ExitReason : uint64_t {
   kUnsupported,  // instruction qplug cannot run; exit_arg = guest pc
 };
 
+// Entries of the indirect-branch lookup table, indexed by the low 16 bits of
+// the guest target. The tag is stored inverted (~pc) so that the flags-free
+// compare is one lea (~pc + target + 1 == target - pc) and so that zeroed
+// memory is an empty table: tag 0 stands for pc ~0, which no guest code has.
+struct LookupEntry {
+  uint64_t inverted_pc;
+  uint64_t host_code;
+};
+inline constexpr uint64_t kEmptyTag = 0;
+inline constexpr size_t kLookupEntries = size_t{1} << 16;
+inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & 0xffff; }
+
 struct alignas(64) ThreadState {
   // --- touched by translated code ---
   uint64_t spill_r11;    // guest r11 while r11 carries an exit argument or target
@@ -61,6 +73,10 @@ struct alignas(64) ThreadState {
 
   // --- runtime only ---
   uint64_t vcpu_index;
+
+  // Last, so that the fields above keep small offsets. Per thread, so that a
+  // lookup never races with another thread replacing an entry.
+  LookupEntry lookup[kLookupEntries];
 };
 
 // The calling thread's record.
