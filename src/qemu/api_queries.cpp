@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 
+#include "os/linux/threads.h"
 #include "qemu/api.h"
 #include "qemu/registry.h"
 #include "runtime/dispatcher.h"
@@ -18,7 +19,7 @@
 using namespace qplug;
 
 namespace qplug::qemu {
-unsigned num_vcpus() { return 1; }  // one vCPU per guest thread; threads come with the threads issue
+unsigned num_vcpus() { return os::max_vcpus_seen(); }  // max index + 1, never decreasing
 }  // namespace qplug::qemu
 
 namespace {
@@ -34,7 +35,8 @@ void grow(qemu_plugin_scoreboard* s, size_t vcpus) {
   while (cap < vcpus) cap *= 2;
   auto* data = static_cast<uint8_t*>(std::calloc(cap, s->element_size));
   std::memcpy(data, s->data, s->capacity * s->element_size);
-  std::free(s->data);
+  // The old storage is not freed: another thread's translated code may be
+  // between loading the base and updating its slot.
   s->data = data;  // translated code reads it through &s->data, so it follows
   s->capacity = cap;
 }

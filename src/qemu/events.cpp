@@ -70,6 +70,15 @@ void vcpu_init(unsigned vcpu) {
   });
 }
 
+void vcpu_exit(unsigned vcpu) {
+  each(Event::kVcpuExit, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(unsigned, void*)>(cb.fn)(vcpu, cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, unsigned)>(cb.fn)(p->id, vcpu);
+  });
+}
+
 void syscall_entry(unsigned vcpu, int64_t num, const uint64_t a[8]) {
   each(Event::kSyscall, [&](PluginContext* p, const Callback& cb) {
     if (v7(p))

@@ -28,6 +28,7 @@ void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
 
 // Events.
 void vcpu_init(unsigned vcpu_index);
+void vcpu_exit(unsigned vcpu_index);  // a thread's exit(2) while others remain
 void syscall_entry(unsigned vcpu_index, int64_t num, const uint64_t args[8]);
 // True if a plugin's filter handled the syscall; *sysret is then its result.
 bool syscall_filter(unsigned vcpu_index, int64_t num, const uint64_t args[8], int64_t* sysret);

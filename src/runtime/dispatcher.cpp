@@ -29,9 +29,20 @@ Dispatcher::Dispatcher() {
   }
 }
 
-void Dispatcher::add_thread(ThreadState* ts) { threads_.push_back(ts); }
+void Dispatcher::add_thread(ThreadState* ts) {
+  std::lock_guard guard(mutex_);
+  threads_.push_back(ts);
+}
 
-void Dispatcher::remove_thread(ThreadState* ts) { std::erase(threads_, ts); }
+void Dispatcher::forget_other_threads(ThreadState* self) {
+  std::lock_guard guard(mutex_);
+  threads_.assign(1, self);
+}
+
+void Dispatcher::remove_thread(ThreadState* ts) {
+  std::lock_guard guard(mutex_);
+  std::erase(threads_, ts);
+}
 
 size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   // A fault on guest memory is recovered by the SIGSEGV handler (safe_copy),
@@ -151,6 +162,7 @@ void Dispatcher::unlink_exits(Block* b) {
 }
 
 void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
+  std::lock_guard guard(mutex_);
   // Blocks are at most kMaxBlockInsns * 15 bytes long.
   auto it = blocks_.lower_bound(begin > kMaxBlockInsns * 15 ? begin - kMaxBlockInsns * 15 : 0);
   while (it != blocks_.end() && it->first < end) {
@@ -178,11 +190,13 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
 }
 
 void Dispatcher::flush_all() {
+  std::lock_guard guard(mutex_);
   invalidate(0, ~uint64_t{0});
   for (ThreadState* t : threads_) std::memset(t->lookup, 0, sizeof t->lookup);
 }
 
 void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work) {
+  std::lock_guard guard(mutex_);
   deferred_.push_back(std::move(work));
   if (Block* b = block_at_host(host_pc)) unlink_exits(b);
 }
@@ -196,6 +210,10 @@ Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
 }
 
 void Dispatcher::force_exit(const ucontext_t* uc) {
+  // Another thread may be changing the block maps: then this thread notices
+  // its signal at its next exit to the dispatcher instead of right away.
+  std::unique_lock guard(mutex_, std::try_to_lock);
+  if (!guard.owns_lock()) return;
   const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   Block* b = block_at_host(pc);
   if (!b) return;
@@ -219,15 +237,18 @@ void Dispatcher::handle_exit(ThreadState& ts) {
   ++exit_counts_[static_cast<size_t>(ts.exit_reason)];
   switch (ts.exit_reason) {
     case ExitReason::kLink: {
+      std::lock_guard guard(mutex_);
       auto* stub = reinterpret_cast<ExitStub*>(ts.exit_arg);
       ts.rip = stub->target_pc;
       link(stub, block_for(ts.rip));
       break;
     }
-    case ExitReason::kIndirect:
+    case ExitReason::kIndirect: {
+      std::lock_guard guard(mutex_);
       ts.rip = ts.exit_arg;
       publish(block_for(ts.rip));  // it may have been evicted by a colliding target
       break;
+    }
     case ExitReason::kSyscall:
       ts.rip = ts.exit_arg;
       os::handle_syscall(ts);
@@ -279,10 +300,14 @@ void Dispatcher::print_stats(FILE* out) const {
 void Dispatcher::run(ThreadState& ts) {
   for (;;) {
     if (ts.signal_pending) os::deliver_pending_signals(ts);
-    ts.jump_target = reinterpret_cast<uint64_t>(block_for(ts.rip)->body);
+    {
+      std::lock_guard guard(mutex_);
+      ts.jump_target = reinterpret_cast<uint64_t>(block_for(ts.rip)->body);
+    }
     ts.exit_reason = ExitReason::kNone;
     rt().ctx.enter();
     handle_exit(ts);
+    std::lock_guard guard(mutex_);
     while (!deferred_.empty()) {
       auto work = std::move(deferred_.back());
       deferred_.pop_back();

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <vector>
 
@@ -46,9 +47,18 @@ class Dispatcher {
   // Translation and exit counters, for `-d exec`-style diagnostics.
   void print_stats(FILE* out) const;
 
+  // Translation state is shared by all guest threads and guarded by this
+  // lock, held while translating, linking and invalidating, never while
+  // translated code or a syscall runs. Recursive: plugins called during
+  // translation may call back into the dispatcher.
+  std::recursive_mutex& mutex() { return mutex_; }
+  size_t live_threads() const { return threads_.size(); }
+
   // Threads whose lookup tables invalidation must clear.
   void add_thread(ThreadState* ts);
   void remove_thread(ThreadState* ts);
+  // In a fork child: only the forking thread exists.
+  void forget_other_threads(ThreadState* self);
 
   const x86_64::Decoder& decoder() const { return decoder_; }
   // Reads guest memory without faulting; returns the bytes copied.
@@ -66,6 +76,7 @@ class Dispatcher {
   std::map<uint64_t, Block*> blocks_;        // by guest pc
   std::map<uintptr_t, Block*> by_host_;      // by host start
   std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
+  std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};
   std::vector<std::function<void()>> deferred_;  // run at the next exit (at_next_exit)

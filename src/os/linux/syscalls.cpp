@@ -18,6 +18,7 @@
 #include "os/linux/exec.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
+#include "os/linux/threads.h"
 #include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
@@ -92,20 +93,20 @@ int64_t emulate_arch_prctl(uint64_t code, uint64_t addr) {
 
 int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
                       uint64_t tls) {
-  if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
-    std::fprintf(stderr,
-                 "qplug: guest at 0x%lx creates a thread (clone with CLONE_VM): threads are not "
-                 "supported yet\n",
-                 static_cast<unsigned long>(ts.rip - 2));
-    std::exit(1);
-  }
+  if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+    return create_guest_thread(ts, flags, stack, ptid, ctid, tls);
   // vfork shares the parent's memory, including qplug's own state while the
   // parent waits inside the dispatcher: run it as a fork, as QEMU does.
   flags &= ~static_cast<uint64_t>(CLONE_VM | CLONE_VFORK | CLONE_SETTLS);
   fflush(nullptr);
+  // No other thread may hold the translation lock across the fork: the child
+  // would inherit it locked.
+  auto& dispatcher = *runtime::rt().dispatcher;
+  std::unique_lock guard(dispatcher.mutex());
   const long pid = raw_syscall(SYS_clone, static_cast<long>(flags), 0, static_cast<long>(ptid),
                                static_cast<long>(ctid), 0);
   if (pid == 0) {
+    dispatcher.forget_other_threads(&ts);
     if (stack) ts.gpr[runtime::kRsp] = stack;
     if (tls) asm volatile("wrgsbase %0" ::"r"(tls) : "memory");
   }
@@ -227,8 +228,12 @@ void dispatch_syscall(ThreadState& ts) {
       ret = follow_execve(static_cast<int>(a1), a2, a3, a4, static_cast<int>(a5));
       break;
     case SYS_exit:
+      exit_guest_thread(ts, static_cast<int>(a1));
     case SYS_exit_group:
       exit_group(static_cast<int>(a1));
+    case SYS_set_tid_address:
+      ret = guest_set_tid_address(ts, a1);
+      break;
     case SYS_readlink:
     case SYS_readlinkat: {
       const char* path = reinterpret_cast<const char*>(nr == SYS_readlink ? a1 : a2);
