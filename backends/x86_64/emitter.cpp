@@ -16,6 +16,9 @@ namespace {
 constexpr size_t kMaxHostBytesPerInsn = 48 + 40;  // far RIP-relative form, or a jcc and its slow path
 constexpr size_t kMaxTransferBytes = 160;     // push + inline lookup or two exits
 constexpr size_t kSlowPathBytes = 40;
+// Accesses reported per instruction (ThreadState::mem_addr): enough for a
+// 64-byte vector access in 16-byte parts, or a push of a memory operand.
+constexpr size_t kMaxAccesses = 4;
 
 class BlockEmitter {
  public:
@@ -231,11 +234,12 @@ class BlockEmitter {
   // Stores each access's address, from the registers as they are before the
   // instruction, in ThreadState::mem_addr[k] (flag-free).
   void capture_addresses(const DecodedInsn& d, const std::vector<MemAccess>& accesses) {
-    for (size_t k = 0; k < accesses.size() && k < 4; ++k) {
+    for (size_t k = 0; k < accesses.size() && k < kMaxAccesses; ++k) {
       const ZydisDecodedOperand& op = *accesses[k].operand;
       g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
       if (op.mem.base == ZYDIS_REGISTER_RIP) {
-        g_.mov(g_.r11, d.next_pc() + static_cast<uint64_t>(op.mem.disp.value));
+        g_.mov(g_.r11, d.next_pc() + static_cast<uint64_t>(op.mem.disp.value) +
+                           static_cast<uint64_t>(accesses[k].stack_adjust));
       } else {
         Xbyak::RegExp e(static_cast<size_t>(op.mem.disp.value + accesses[k].stack_adjust));
         if (gpr_number(op.mem.base) >= 0) e = e + gpr64(gpr_number(op.mem.base));
@@ -256,7 +260,7 @@ class BlockEmitter {
 
   void emit_mem_actions(const std::vector<MemAccess>& accesses,
                         const std::vector<runtime::MemAction>& actions) {
-    for (size_t k = 0; k < accesses.size() && k < 4; ++k) {
+    for (size_t k = 0; k < accesses.size() && k < kMaxAccesses; ++k) {
       const uint8_t rw = accesses[k].is_store ? 2 : 1;
       for (const runtime::MemAction& m : actions) {
         if (!(m.rw & rw)) continue;
@@ -459,7 +463,6 @@ bool patch_rel32(uint8_t* patch_site, const uint8_t* target) {
 
 size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr) {
   constexpr size_t kPerAction = 96;
-  constexpr size_t kMaxAccesses = 4;
   constexpr size_t kCapturePerInsn = kMaxAccesses * 80 + 64;  // addresses + rep-loop control
   size_t n = instr.at_entry.size();
   for (const auto& v : instr.before_insn) n += v.size();

@@ -34,14 +34,22 @@ std::vector<MemAccess> memory_accesses(const DecodedInsn& d) {
     // goes below the rsp the instruction started with.
     const bool hidden_stack = op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
                               op.mem.base == ZYDIS_REGISTER_RSP;
-    if (op.actions & (ZYDIS_OPERAND_ACTION_READ | ZYDIS_OPERAND_ACTION_CONDREAD)) {
-      loads.push_back(a);
-    }
+    // 32- and 64-byte accesses: 16-byte parts.
+    const int parts = a.size_shift > 4 ? 1 << (a.size_shift - 4) : 1;
+    if (parts > 1) a.size_shift = 4;
+    auto add_parts = [&](std::vector<MemAccess>& to, MemAccess access) {
+      for (int p = 0; p < parts; ++p) {
+        MemAccess part = access;
+        part.stack_adjust += 16 * p;
+        to.push_back(part);
+      }
+    };
+    if (op.actions & (ZYDIS_OPERAND_ACTION_READ | ZYDIS_OPERAND_ACTION_CONDREAD)) add_parts(loads, a);
     if (op.actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE)) {
       a.is_store = true;
       a.sign_extend = false;
       if (hidden_stack) a.stack_adjust = -static_cast<int64_t>(op.size / 8);
-      stores.push_back(a);
+      add_parts(stores, a);
     }
   }
   loads.insert(loads.end(), stores.begin(), stores.end());
