@@ -50,6 +50,12 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kSignal));
   g.jmp(host_return, Xbyak::CodeGenerator::T_NEAR);
 
+  g.align(16);
+  cs.fault_exit = const_cast<uint8_t*>(g.getCurr());
+  g.mov(g.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));
+  g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kFault));
+  g.jmp(host_return, Xbyak::CodeGenerator::T_NEAR);
+
   // ---- exit_common: r11 = exit argument, guest r11 in spill_r11 ----
   g.align(16);
   cs.exit_common = const_cast<uint8_t*>(g.getCurr());
@@ -64,9 +70,12 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   g.mov(g.edx, -1);
   g.db(0x21AE0F48, 4);  // xsave64 [rcx]: 48 0f ae 21
 
-  // The host runs with its own FP environment, whatever the guest set.
+  // The host runs with its own flags and FP environment, whatever the guest
+  // set: DF clear, and AC clear (a guest that sets AC, as the JVM does while
+  // probing the CPU, would otherwise make the host's unaligned accesses fault).
   g.L(host_return);
-  g.cld();
+  g.push(0x202);
+  g.popfq();
   g.fninit();
   g.ldmxcsr(tls(QPLUG_TLS_FIELD(host_mxcsr)));
   g.vzeroupper();
@@ -91,7 +100,8 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   g.mov(g.eax, -1);
   g.mov(g.edx, -1);
   g.db(0x21AE0F48, 4);  // xsave64 [rcx]
-  g.cld();
+  g.push(0x202);  // host flags, as in host_return
+  g.popfq();
   g.ldmxcsr(tls(QPLUG_TLS_FIELD(host_mxcsr)));
   g.mov(g.rdi, tls(QPLUG_TLS_FIELD(callout_action)));
   g.mov(g.rax, reinterpret_cast<uint64_t>(run_callout));

@@ -28,6 +28,9 @@ struct ContextSwitch {
   uint8_t* critical_begin = nullptr;
   uint8_t* critical_end = nullptr;
   uint8_t* bail = nullptr;
+  // Where a fault handler sends a thread whose guest instruction faulted,
+  // after storing the guest state: returns from enter() with kFault.
+  uint8_t* fault_exit = nullptr;
   // safe_syscall(nr, a1..a6): a syscall that does not start if a signal is
   // pending: if a handler interrupts it before the `syscall` instruction, it
   // moves the PC to `syscall_interrupted`, which returns -512 (ERESTARTSYS)

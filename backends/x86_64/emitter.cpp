@@ -125,15 +125,20 @@ class BlockEmitter {
   // does not sign-extend from 32 bits goes through r11 as one 8-byte store:
   // two 4-byte halves would defeat store-to-load forwarding for the `ret`'s
   // 8-byte load and stall every return.
-  void push_return_address(uint64_t ret) {
+  // `call_pc` and `r11_spilled` describe the call for a fault on the push
+  // (a guest stack overflow is reported at the call).
+  void push_return_address(uint64_t ret, uint64_t call_pc, bool r11_spilled) {
     const auto low = static_cast<uint32_t>(ret);
     if (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(low))) == ret) {
+      mark_transfer(call_pc, -1, r11_spilled);
       g_.db(0x68);  // push imm32, sign-extended to 64 bits
       g_.dd(low);
       return;
     }
     g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
     g_.mov(g_.r11, ret);
+    // If r11 was the guest's own it is now parked in spill_scratch.
+    mark_transfer(call_pc, r11_spilled ? -1 : 11, r11_spilled);
     g_.push(g_.r11);
     g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
   }
@@ -158,6 +163,16 @@ class BlockEmitter {
     g_.jmp(g_.rcx);  // to the target's indirect entry, which restores rcx and r11
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));
+  }
+
+  // Records that host code from `at` on is guest instruction `pc`.
+  void mark(const uint8_t* at, uint64_t pc, int8_t scratch, bool r11_spilled, bool exact = true) {
+    block_.marks.push_back({static_cast<uint32_t>(at - where_), scratch, r11_spilled, exact, pc});
+  }
+  // A transfer's guest-memory accesses (target load, push, pop) span a few
+  // host instructions from here on.
+  void mark_transfer(uint64_t pc, int8_t scratch, bool r11_spilled) {
+    mark(g_.getCurr(), pc, scratch, r11_spilled, /*exact=*/false);
   }
 
   // ---- plugin actions ----
@@ -301,6 +316,7 @@ class BlockEmitter {
     g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
     g_.L(body);
     capture_addresses(d, accesses);
+    mark(g_.getCurr(), d.pc, -1, false);  // an iteration faults with rcx/rsi/rdi at that iteration
     g_.db(bytes, n);
     emit_mem_actions(accesses, actions);  // callouts keep the flags the iteration set
     g_.lea(g_.rcx, g_.ptr[g_.rcx - 1]);
@@ -363,8 +379,12 @@ class BlockEmitter {
 
   bool emit_insn(const DecodedInsn& d, std::string* error) {
     switch (d.kind) {
-      case InsnKind::kPlain:
-        return relocate_plain(g_, d, env_.tls, error);
+      case InsnKind::kPlain: {
+        RelocationInfo info;
+        if (!relocate_plain(g_, d, env_.tls, error, &info)) return false;
+        mark(info.insn_start, d.pc, static_cast<int8_t>(info.scratch), false);
+        return true;
+      }
       case InsnKind::kJmpDirect:
         exit_to(d.branch_target());
         return true;
@@ -375,14 +395,15 @@ class BlockEmitter {
         emit_rel8_only(d);
         return true;
       case InsnKind::kCallDirect:
-        push_return_address(d.next_pc());
+        push_return_address(d.next_pc(), d.pc, /*r11_spilled=*/false);
         exit_to(d.branch_target());
         return true;
       case InsnKind::kJmpIndirect:
       case InsnKind::kCallIndirect:
         g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+        mark_transfer(d.pc, -1, true);  // the target load reads guest memory
         if (!load_branch_target(g_, d, env_.tls, error)) return false;
-        if (d.kind == InsnKind::kCallIndirect) push_return_address(d.next_pc());
+        if (d.kind == InsnKind::kCallIndirect) push_return_address(d.next_pc(), d.pc, true);
         if (uint64_t expected = likely_target(d)) {
           expect_and_jump(expected);
         } else {
@@ -391,6 +412,7 @@ class BlockEmitter {
         return true;
       case InsnKind::kRet:
         g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+        mark_transfer(d.pc, -1, true);
         g_.pop(g_.r11);
         if (d.insn.operand_count_visible > 0 && d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
           g_.lea(g_.rsp, g_.ptr[g_.rsp + static_cast<uint32_t>(d.ops[0].imm.value.u & 0xffff)]);

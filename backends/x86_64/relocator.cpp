@@ -35,7 +35,7 @@ int pick_scratch(const DecodedInsn& d) {
 // The RIP-relative target is beyond +-2 GiB of the code cache: re-encode the
 // operand as [scratch] with scratch = absolute target.
 bool relocate_far_rip_relative(Xbyak::CodeGenerator& g, const DecodedInsn& d, uint64_t target,
-                               int64_t tls_base, std::string* error) {
+                               int64_t tls_base, std::string* error, RelocationInfo* info) {
   ZydisEncoderRequest req;
   if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
           &d.insn, d.ops, d.insn.operand_count_visible, &req))) {
@@ -66,6 +66,7 @@ bool relocate_far_rip_relative(Xbyak::CodeGenerator& g, const DecodedInsn& d, ui
   Xbyak::Reg64 s = gpr64(scratch);
   g.mov(tls(g, tls_base, QPLUG_TLS_FIELD(spill_scratch)), s);
   g.mov(s, target);
+  if (info) *info = {g.getCurr(), scratch};
   g.db(encoded, length);
   g.mov(s, tls(g, tls_base, QPLUG_TLS_FIELD(spill_scratch)));
   return true;
@@ -74,7 +75,8 @@ bool relocate_far_rip_relative(Xbyak::CodeGenerator& g, const DecodedInsn& d, ui
 }  // namespace
 
 bool relocate_plain(Xbyak::CodeGenerator& g, const DecodedInsn& d, int64_t tls,
-                    std::string* error) {
+                    std::string* error, RelocationInfo* info) {
+  if (info) *info = {g.getCurr(), -1};
   uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
   const size_t len = d.length();
   std::memcpy(bytes, d.bytes, len);
@@ -94,7 +96,7 @@ bool relocate_plain(Xbyak::CodeGenerator& g, const DecodedInsn& d, int64_t tls,
     g.db(bytes, len);
     return true;
   }
-  return relocate_far_rip_relative(g, d, target, tls, error);
+  return relocate_far_rip_relative(g, d, target, tls, error, info);
 }
 
 bool load_branch_target(Xbyak::CodeGenerator& g, const DecodedInsn& d, int64_t /*tls*/,

@@ -21,8 +21,18 @@ class CodeGenerator;
 
 namespace qplug::x86_64 {
 
+// Where the relocated instruction itself starts, and which register (if any)
+// holds a borrowed address there with its guest value parked in
+// ThreadState::spill_scratch: what a fault handler needs to rebuild the guest
+// state when that instruction faults.
+struct RelocationInfo {
+  const uint8_t* insn_start = nullptr;
+  int scratch = -1;
+};
+
 // Emits a kPlain instruction. Returns false with `error` set if it cannot.
-bool relocate_plain(Xbyak::CodeGenerator& g, const DecodedInsn& d, int64_t tls, std::string* error);
+bool relocate_plain(Xbyak::CodeGenerator& g, const DecodedInsn& d, int64_t tls, std::string* error,
+                    RelocationInfo* info = nullptr);
 
 // For an indirect jmp/call: emits code that leaves the branch target (operand
 // 0, evaluated with guest register values) in r11. The caller has already

@@ -25,6 +25,17 @@ struct ExitStub {
   Block* linked_to = nullptr;
 };
 
+// Where the host code of one guest instruction starts, and where the guest's
+// registers are at that point, so a fault there can be reported to the guest
+// at that instruction with its registers as they were.
+struct GuestMark {
+  uint32_t host_offset;
+  int8_t scratch = -1;       // register whose guest value is in spill_scratch
+  bool r11_spilled = false;  // guest r11 is in spill_r11
+  bool exact = true;         // only a fault at exactly host_offset is this instruction's
+  uint64_t guest_pc;
+};
+
 struct Block {
   uint64_t guest_pc = 0;
   uint64_t guest_end = 0;  // one past the last guest byte translated
@@ -37,7 +48,8 @@ struct Block {
   // lands inside one must also unlink the lookup's destination block.
   std::vector<std::pair<uint32_t, uint32_t>> lookup_ranges;
   std::vector<ExitStub*> incoming;  // exits of other blocks linked to this one
-  std::deque<Action> callouts;  // plugin callbacks this block's code points at
+  std::deque<Action> callouts;
+  std::vector<GuestMark> marks;  // ascending host_offset  // plugin callbacks this block's code points at
   bool valid = true;
 };
 

@@ -233,6 +233,31 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
   }
 }
 
+bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
+  std::lock_guard guard(mutex_);  // held by another thread at worst: it finishes translating
+  const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
+  const Block* b = block_at_host(pc);
+  if (!b) return false;
+  const auto offset = static_cast<uint32_t>(pc - b->host_code);
+  const GuestMark* mark = nullptr;
+  for (const GuestMark& m : b->marks) {
+    if (m.host_offset > offset) break;
+    mark = &m;
+  }
+  if (!mark || (mark->exact && mark->host_offset != offset)) return false;
+  static constexpr int kGreg[kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                           REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                           REG_R12, REG_R13, REG_R14, REG_R15};
+  for (int r = 0; r < kGprCount; ++r) ts.gpr[r] = static_cast<uint64_t>(uc->uc_mcontext.gregs[kGreg[r]]);
+  if (mark->r11_spilled) ts.gpr[kR11] = ts.spill_r11;
+  if (mark->scratch >= 0) ts.gpr[mark->scratch] = ts.spill_scratch;
+  ts.rip = mark->guest_pc;
+  ts.rflags = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_EFL]);
+  if (uc->uc_mcontext.fpregs)  // the kernel's frame holds the standard XSAVE layout
+    std::memcpy(ts.xsave_area, uc->uc_mcontext.fpregs, rt().xsave_size);
+  return true;
+}
+
 void Dispatcher::handle_exit(ThreadState& ts) {
   ++exit_counts_[static_cast<size_t>(ts.exit_reason)];
   switch (ts.exit_reason) {
@@ -254,6 +279,9 @@ void Dispatcher::handle_exit(ThreadState& ts) {
       os::handle_syscall(ts);
       break;
     case ExitReason::kSignal:
+      break;
+    case ExitReason::kFault:
+      os::deliver_fault(ts);
       break;
     case ExitReason::kInterrupt: {
       ts.rip = ts.exit_arg;
@@ -290,8 +318,8 @@ void Dispatcher::handle_exit(ThreadState& ts) {
 }
 
 void Dispatcher::print_stats(FILE* out) const {
-  static const char* const names[] = {"none",      "link",      "indirect", "syscall",
-                                      "signal",    "interrupt", "unsupported"};
+  static const char* const names[] = {"none",      "link",        "indirect", "syscall",
+                                      "signal",    "interrupt",   "unsupported", "fault"};
   std::fprintf(out, "qplug: %zu blocks translated; exits:", all_.size());
   for (size_t i = 0; i < std::size(names); ++i) std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
   std::fprintf(out, "\n");

@@ -36,6 +36,10 @@ class Dispatcher {
   // Called from a host signal handler that interrupted translated code: makes
   // the thread leave the code cache at its next block exit.
   void force_exit(const ucontext_t* uc);
+  // For a fault at host `pc` in translated code: stores the faulting guest
+  // instruction's state (registers, flags, pc, vector state) from `uc` into
+  // `ts`. False if `pc` is not at a guest instruction.
+  bool guest_state_at_fault(const ucontext_t* uc, ThreadState& ts);
   // Drops every translation (plugin reset/uninstall). Only from the dispatcher
   // loop, never while translated code of this thread is running.
   void flush_all();

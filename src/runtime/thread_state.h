@@ -30,6 +30,7 @@ enum class ExitReason : uint64_t {
   kSignal,       // a host signal is pending; guest state is at a block boundary
   kInterrupt,    // int3/ud2/hlt...: exit_arg = guest pc of the instruction
   kUnsupported,  // instruction qplug cannot run; exit_arg = guest pc
+  kFault,        // a guest instruction faulted; the handler stored the guest state
 };
 
 // Entries of the indirect-branch lookup table, indexed by the low 16 bits of

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sched.h>
 #include <stddef.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
@@ -19,8 +18,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdarg>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -67,7 +66,6 @@ struct Options {
   bool blocks = false;
   bool stats = false;
   bool no_aslr = false;
-  bool pin = true;
   std::string pcs_file;
   std::string output_file;
   std::vector<Range> ranges;
@@ -89,9 +87,6 @@ struct Options {
                "                   (repeatable)\n"
                "  --max N          give up after N ptrace stops (default 200000000)\n"
                "  --no-aslr        run PROGRAM with address randomization disabled\n"
-               "  --no-pin         do not pin stepcount itself to one CPU (pinning makes\n"
-               "                   the step round trips faster and steadier; PROGRAM's\n"
-               "                   own CPU affinity is never changed)\n"
                "  --stats          also report stops, rep iterations, signals, threads, speed\n"
                "  -h, --help       this help\n"
                "\n"
@@ -145,8 +140,6 @@ Options ParseArgs(int argc, char** argv) {
       o.stats = true;
     } else if (a == "--no-aslr") {
       o.no_aslr = true;
-    } else if (a == "--no-pin") {
-      o.pin = false;
     } else if (a == "--pcs") {
       o.pcs_file = value("--pcs");
     } else if (a == "--output") {
@@ -205,45 +198,37 @@ InsnClass Classify(const uint8_t* b, size_t n) {
     }
   }
   if (i >= n) return InsnClass::kOther;
-  uint8_t op = b[i];
-  uint8_t next = i + 1 < n ? b[i + 1] : 0;
-  switch (op) {
-    case 0x70 ... 0x7F:  // jcc rel8
-    case 0xE0 ... 0xE3:  // loopne, loope, loop, jrcxz
-    case 0xE8:           // call rel32
-    case 0xE9:           // jmp rel32
-    case 0xEA:           // jmp far (invalid in 64-bit mode)
-    case 0xEB:           // jmp rel8
-    case 0x9A:           // call far (invalid in 64-bit mode)
-    case 0xC2:           // ret imm16
-    case 0xC3:           // ret
-    case 0xCA:           // retf imm16
-    case 0xCB:           // retf
-    case 0xCC:           // int3
-    case 0xCD:           // int imm8
-    case 0xCE:           // into (invalid in 64-bit mode)
-    case 0xCF:           // iret
-    case 0xF1:           // int1
-      return InsnClass::kTransfer;
-    case 0xFF: {  // group 5: /2 call, /3 call far, /4 jmp, /5 jmp far
-      unsigned reg = (next >> 3) & 7;
-      return reg >= 2 && reg <= 5 ? InsnClass::kTransfer : InsnClass::kOther;
-    }
-    case 0x0F:
-      if ((next >= 0x80 && next <= 0x8F) ||                  // jcc rel32
-          next == 0x05 || next == 0x07 ||                    // syscall, sysret
-          next == 0x34 || next == 0x35)                      // sysenter, sysexit
-        return InsnClass::kTransfer;
-      return InsnClass::kOther;
-    case 0x6C ... 0x6F:  // ins, outs
-    case 0xA4 ... 0xA7:  // movs, cmps
-    case 0xAA ... 0xAF:  // stos, lods, scas
-      return rep ? InsnClass::kRepString : InsnClass::kOther;
-    default:
-      // Everything else, including VEX (C4/C5), EVEX (62) and XOP (8F)
-      // encoded instructions, none of which transfers control.
-      return InsnClass::kOther;
+  const uint8_t op = b[i];
+  const uint8_t next = i + 1 < n ? b[i + 1] : 0;
+  if ((op >= 0x70 && op <= 0x7F) ||  // jcc rel8
+      (op >= 0xE0 && op <= 0xE3) ||  // loopne, loope, loop, jrcxz
+      op == 0xE8 ||                  // call rel32
+      op == 0xE9 || op == 0xEB ||    // jmp rel32, jmp rel8
+      op == 0xEA || op == 0x9A ||    // jmp far, call far (invalid in 64-bit mode)
+      op == 0xC2 || op == 0xC3 ||    // ret imm16, ret
+      op == 0xCA || op == 0xCB ||    // retf imm16, retf
+      op == 0xCC || op == 0xCD ||    // int3, int imm8
+      op == 0xCE || op == 0xF1 ||    // into (invalid in 64-bit mode), int1
+      op == 0xCF)                    // iret
+    return InsnClass::kTransfer;
+  if (op == 0xFF) {  // group 5: /2 call, /3 call far, /4 jmp, /5 jmp far
+    const unsigned reg = (next >> 3) & 7;
+    return reg >= 2 && reg <= 5 ? InsnClass::kTransfer : InsnClass::kOther;
   }
+  if (op == 0x0F) {
+    if ((next >= 0x80 && next <= 0x8F) ||  // jcc rel32
+        next == 0x05 || next == 0x07 ||    // syscall, sysret
+        next == 0x34 || next == 0x35)      // sysenter, sysexit
+      return InsnClass::kTransfer;
+    return InsnClass::kOther;
+  }
+  if ((op >= 0x6C && op <= 0x6F) ||  // ins, outs
+      (op >= 0xA4 && op <= 0xA7) ||  // movs, cmps
+      (op >= 0xAA && op <= 0xAF))    // stos, lods, scas
+    return rep ? InsnClass::kRepString : InsnClass::kOther;
+  // Everything else, including VEX (C4/C5), EVEX (62) and XOP (8F) encoded
+  // instructions, none of which transfers control.
+  return InsnClass::kOther;
 }
 
 // ---------------------------------------------------------------------------
@@ -388,18 +373,6 @@ void Stepper::Launch() {
     _exit(err == ENOENT ? kExitNotFound : kExitCannotExecute);
   }
   close(pipefd[1]);
-  if (o_.pin) {
-    // Only the tracer: each step is a tracer<->tracee round trip, which is
-    // several times faster (and much steadier, on VMs) when the scheduler
-    // keeps both on one CPU. The program keeps its affinity mask.
-    int cpu = sched_getcpu();
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (cpu >= 0) {
-      CPU_SET(cpu, &set);
-      (void)sched_setaffinity(0, sizeof set, &set);
-    }
-  }
   // Ctrl-C and friends go to the program (and kill it if it wants); stepcount
   // stays to report, like time(1).
   signal(SIGINT, SIG_IGN);
@@ -583,10 +556,6 @@ void Stepper::Loop() {
 }
 
 void Stepper::Report() {
-  if (!o_.output_file.empty()) {
-    out_ = std::fopen(o_.output_file.c_str(), "w");
-    if (!out_) Die("cannot write %s: %s", o_.output_file.c_str(), std::strerror(errno));
-  }
   std::fprintf(out_, "insns: %" PRIu64 "\n", insns_);
   if (o_.blocks) std::fprintf(out_, "transfers: %" PRIu64 "\n", transfers_);
   for (const Range& r : o_.ranges)
@@ -614,6 +583,10 @@ void Stepper::Report() {
 }
 
 int Stepper::Run() {
+  if (!o_.output_file.empty()) {  // opened first, to fail before running anything
+    out_ = std::fopen(o_.output_file.c_str(), "we");
+    if (!out_) Die("cannot write %s: %s", o_.output_file.c_str(), std::strerror(errno));
+  }
   timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   Launch();
@@ -621,9 +594,16 @@ int Stepper::Run() {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   seconds_ = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
   if (limit_reached_) {
-    // Reap the killed program so it does not outlive stepcount.
-    int st;
-    while (waitpid(-1, &st, __WALL) > 0 || errno == EINTR) {
+    // Reap the killed program so it does not outlive stepcount. Its threads
+    // still make their PTRACE_EVENT_EXIT stops, which must be resumed.
+    for (;;) {
+      int st;
+      pid_t tid = waitpid(-1, &st, __WALL);
+      if (tid < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (WIFSTOPPED(st)) ptrace(PTRACE_CONT, tid, nullptr, nullptr);
     }
   }
   Report();

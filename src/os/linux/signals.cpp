@@ -48,6 +48,7 @@ struct PendingSignals {
 
 thread_local PendingSignals pending __attribute__((tls_model("initial-exec")));
 thread_local GuestAltStack guest_altstack __attribute__((tls_model("initial-exec")));
+thread_local siginfo_t fault_info __attribute__((tls_model("initial-exec")));
 
 // ucontext gregs index of each guest register, in hardware encoding order.
 constexpr int kGregOf[runtime::kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
@@ -87,14 +88,19 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       return;
     }
     if (R.cache.contains(pc)) {
+      // A blocked fault never gets here: the kernel kills, as it does natively.
       if (guest_actions[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
-      char msg[160];
-      snprintf(msg, sizeof msg,
-               "qplug: guest signal %d (%s) raised by guest code: delivering faults to guest "
-               "handlers is not supported yet\n",
-               sig, strsignal(sig));
-      write_stderr(msg);
-      _exit(1);
+      ThreadState& ts = runtime::current_thread();
+      if (!R.dispatcher->guest_state_at_fault(uc, ts)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "qplug: internal error: signal %d in translated code at %p\n",
+                 sig, static_cast<void*>(pc));
+        write_stderr(msg);
+        die_of_signal(sig);
+      }
+      fault_info = *info;
+      uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(R.ctx.fault_exit);
+      return;
     }
     char msg[160];
     snprintf(msg, sizeof msg, "qplug: internal error: signal %d (%s) at host pc %p, guest pc 0x%lx\n",
@@ -316,6 +322,11 @@ void deliver_pending_signals(ThreadState& ts) {
     guest_mask = deliver(ts, sig, pending.info[sig], guest_mask);
   }
   set_mask(guest_mask);
+}
+
+void deliver_fault(ThreadState& ts) {
+  const int sig = fault_info.si_signo;
+  set_mask(deliver(ts, sig, fault_info, current_mask()));
 }
 
 void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc, uint64_t addr) {

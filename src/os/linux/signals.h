@@ -27,6 +27,9 @@ bool pending_signal_restarts();
 void deliver_pending_signals(runtime::ThreadState& ts);
 // A guest instruction raised `sig` synchronously (ud2, int3, hlt, undecodable
 // bytes): deliver it to the guest handler or die of it as natively.
+// Delivers the fault a guest instruction raised (recorded by the host
+// handler, with the guest state already in `ts`) to the guest's handler.
+void deliver_fault(runtime::ThreadState& ts);
 void raise_synchronous(runtime::ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
                        uint64_t addr);
 
