@@ -13,6 +13,7 @@
 
 #include "cli/options.h"
 #include "loader/elf_loader.h"
+#include "os/linux/code_pages.h"
 #include "os/linux/signals.h"
 #include "os/linux/threads.h"
 #include "qemu/plugin_host.h"
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
   ts.rip = R.program.first_pc;
   ts.rflags = 0x202;
   asm volatile("wrgsbase %0" ::"r"(uint64_t{0}) : "memory");
+  os::code_pages_init();
   os::install_signal_handlers();
   ts.vcpu_index = os::allocate_vcpu();
   qemu::vcpu_init(0);  // the main vCPU starts just before the first guest instruction

@@ -110,6 +110,13 @@ bool Decoder::decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedIns
 std::string Decoder::format(const DecodedInsn& d, bool att) const {
   ZydisFormatter formatter;
   ZydisFormatterInit(&formatter, att ? ZYDIS_FORMATTER_STYLE_ATT : ZYDIS_FORMATTER_STYLE_INTEL);
+  if (att) {  // closer to Capstone's AT&T text, which QEMU plugins match on
+    ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_HEX_UPPERCASE, ZYAN_FALSE);
+    ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_ADDR_PADDING_ABSOLUTE,
+                              ZYDIS_PADDING_DISABLED);
+    ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_IMM_PADDING, ZYDIS_PADDING_DISABLED);
+    ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_DISP_PADDING, ZYDIS_PADDING_DISABLED);
+  }
   char buffer[256];
   if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&formatter, &d.insn, d.ops,
                                                     d.insn.operand_count_visible, buffer,

@@ -1,6 +1,7 @@
 #include "x86_64/emitter.h"
 
 #include <cstring>
+#include <functional>
 
 #include "x86_64/asm_util.h"
 #include "x86_64/memory_access.h"
@@ -55,7 +56,13 @@ class BlockEmitter {
           emit_mem_actions(accesses, *mem);
           continue;
         }
-        // A control transfer leaves the block: report its accesses before it.
+        if (d.kind == InsnKind::kCallDirect || d.kind == InsnKind::kCallIndirect) {
+          // Reported after the push (mem_get_value sees the return address).
+          const std::function<void()> report = [&] { emit_mem_actions(accesses, *mem); };
+          if (!emit_call(d, error, &report)) return false;
+          continue;
+        }
+        // ret and jmp [mem] only load: report their accesses before they leave.
         emit_mem_actions(accesses, *mem);
       }
       if (!emit_insn(d, error)) return false;
@@ -377,6 +384,40 @@ class BlockEmitter {
                                       static_cast<uint32_t>(offset()));
   }
 
+  void jump_indirect(const DecodedInsn& d) {
+    if (uint64_t expected = likely_target(d)) {
+      expect_and_jump(expected);
+    } else {
+      lookup_and_jump();
+    }
+  }
+
+  // call: push the guest return address, run `after_push` with the guest's
+  // registers in place (plugin actions), then go to the target.
+  bool emit_call(const DecodedInsn& d, std::string* error,
+                 const std::function<void()>* after_push) {
+    if (d.kind == InsnKind::kCallDirect) {
+      push_return_address(d.next_pc(), d.pc, /*r11_spilled=*/false);
+      if (after_push) (*after_push)();
+      exit_to(d.branch_target());
+      return true;
+    }
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+    mark_transfer(d.pc, -1, true);  // the target load reads guest memory
+    if (!load_branch_target(g_, d, env_.tls, error)) return false;
+    push_return_address(d.next_pc(), d.pc, true);
+    if (after_push) {
+      // r11 holds the target: park it and give the guest its r11 meanwhile.
+      g_.mov(tls(QPLUG_TLS_FIELD(spill_target)), g_.r11);
+      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+      (*after_push)();
+      g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_target)));
+    }
+    jump_indirect(d);
+    return true;
+  }
+
   bool emit_insn(const DecodedInsn& d, std::string* error) {
     switch (d.kind) {
       case InsnKind::kPlain: {
@@ -395,20 +436,13 @@ class BlockEmitter {
         emit_rel8_only(d);
         return true;
       case InsnKind::kCallDirect:
-        push_return_address(d.next_pc(), d.pc, /*r11_spilled=*/false);
-        exit_to(d.branch_target());
-        return true;
-      case InsnKind::kJmpIndirect:
       case InsnKind::kCallIndirect:
+        return emit_call(d, error, nullptr);
+      case InsnKind::kJmpIndirect:
         g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
         mark_transfer(d.pc, -1, true);  // the target load reads guest memory
         if (!load_branch_target(g_, d, env_.tls, error)) return false;
-        if (d.kind == InsnKind::kCallIndirect) push_return_address(d.next_pc(), d.pc, true);
-        if (uint64_t expected = likely_target(d)) {
-          expect_and_jump(expected);
-        } else {
-          lookup_and_jump();
-        }
+        jump_indirect(d);
         return true;
       case InsnKind::kRet:
         g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);

@@ -5,7 +5,8 @@ namespace {
 
 bool never_accesses(const DecodedInsn& d) {
   const auto m = d.insn.mnemonic;
-  return m == ZYDIS_MNEMONIC_LEA || d.insn.meta.category == ZYDIS_CATEGORY_NOP ||
+  return m == ZYDIS_MNEMONIC_LEA || m == ZYDIS_MNEMONIC_NOP ||
+         d.insn.meta.category == ZYDIS_CATEGORY_NOP || d.insn.meta.category == ZYDIS_CATEGORY_WIDENOP ||
          d.insn.meta.category == ZYDIS_CATEGORY_PREFETCH || m == ZYDIS_MNEMONIC_CLFLUSH ||
          m == ZYDIS_MNEMONIC_CLFLUSHOPT || m == ZYDIS_MNEMONIC_CLWB ||
          m == ZYDIS_MNEMONIC_CLDEMOTE;

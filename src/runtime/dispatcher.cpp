@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "os/linux/code_pages.h"
 #include "os/linux/signals.h"
 #include "qemu/plugin_host.h"
 #include "os/linux/syscalls.h"
@@ -117,6 +118,7 @@ Block* Dispatcher::translate(uint64_t pc) {
     std::exit(1);
   }
   rt().cache.commit(where, st.size);
+  os::protect_translated(pc, b->guest_end);
   if (perf_map_) {
     std::fprintf(perf_map_, "%lx %x guest_%lx\n", reinterpret_cast<unsigned long>(b->host_code),
                  b->host_size, static_cast<unsigned long>(pc));

@@ -50,6 +50,7 @@ struct alignas(64) ThreadState {
   uint64_t spill_r11;    // guest r11 while r11 carries an exit argument or target
   uint64_t spill_rcx;    // guest rcx during the inline indirect-branch lookup
   uint64_t spill_scratch;  // guest value of the relocator's scratch register
+  uint64_t spill_target;   // an indirect call's target while plugin actions run
   uint64_t jump_target;  // host address for the final indirect jump
   uint64_t exit_arg;
   ExitReason exit_reason;

@@ -130,6 +130,18 @@ elseif(CASE STREQUAL "fork")
   expect_eq("threads" "${a_threads}" 1)
   expect_between("insns" "${a_insns}" 1000 1000000)
 
+elseif(CASE STREQUAL "restart")
+  # 17 instructions, plus the nanosleep syscall instruction again when the
+  # kernel restarts it after the (ptrace-reported) SIGWINCH.
+  run_stepcount(a --stats --pcs "${WORK}/a.pcs" -- "${PROG}")
+  expect_eq("exit status" "${a_rc}" 0)
+  expect_eq("syscall_restarts" "${a_syscall_restarts}" 1)
+  expect_eq("insns" "${a_insns}" 18)
+  file(STRINGS "${WORK}/a.pcs" pcs)
+  list(FILTER pcs INCLUDE REGEX " 2$")
+  list(LENGTH pcs twice)
+  expect_eq("addresses executed twice (the restarted syscall)" "${twice}" 1)
+
 elseif(CASE STREQUAL "max")
   run_stepcount(a --max 100 -- "${PROG}")
   expect_eq("exit status at --max" "${a_rc}" 125)

@@ -87,7 +87,8 @@ struct Options {
                "                   (repeatable)\n"
                "  --max N          give up after N ptrace stops (default 200000000)\n"
                "  --no-aslr        run PROGRAM with address randomization disabled\n"
-               "  --stats          also report stops, rep iterations, signals, threads, speed\n"
+               "  --stats          also report stops, REP iterations, signals, syscall\n"
+               "                   restarts, execs, threads, speed\n"
                "  -h, --help       this help\n"
                "\n"
                "Output: \"insns: N\" [\"transfers: M\"] [\"range SPEC: K\"...].\n"
@@ -239,6 +240,13 @@ struct Thread {
   // next stop is the kernel's syscall-exit step report for that execve, that
   // report is not counted again.
   bool exec_counted = false;
+  // The last instruction retired was a syscall instruction at syscall_pc and
+  // nothing but signal stops came since: if the kernel restarts that syscall
+  // (a signal without handler interrupted it), it moves the pc back to
+  // syscall_pc after the signal stop, where stepcount cannot see it.
+  bool after_syscall = false;
+  bool signal_since_syscall = false;
+  uint64_t syscall_pc = 0;
 };
 
 class Stepper {
@@ -267,6 +275,7 @@ class Stepper {
   uint64_t stops_ = 0;
   uint64_t rep_iterations_ = 0;
   uint64_t signals_ = 0;
+  uint64_t restarts_ = 0;
   uint64_t execs_ = 0;
   uint64_t threads_seen_ = 0;
   double seconds_ = 0;
@@ -514,6 +523,7 @@ void Stepper::Loop() {
     siginfo_t si;
     if (ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) != 0) {
       if (errno == EINVAL) {  // group-stop: resume (stepcount keeps it running)
+        t.signal_since_syscall = true;
         Resume(tid, 0);
         continue;
       }
@@ -521,35 +531,49 @@ void Stepper::Loop() {
       Die("PTRACE_GETSIGINFO: %s", std::strerror(errno));
     }
 
-    if (sig == SIGTRAP && (si.si_code == TRAP_TRACE || si.si_code == TRAP_BRKPT)) {
+    if (sig == SIGTRAP && si.si_code == TRAP_TRACE) {
       // A single step completed: the instruction at t.pc retired.
-      // TRAP_BRKPT is the report after a syscall instruction.
       uint64_t next = ReadPc(tid);
-      if (si.si_code == TRAP_BRKPT && exec_counted) {
-        // The execve already counted at its PTRACE_EVENT_EXEC stop.
-      } else if (si.si_code == TRAP_TRACE && next == t.pc &&
-                 ClassAt(tid, t.pc) == InsnClass::kRepString) {
+      if (next == t.pc && ClassAt(tid, t.pc) == InsnClass::kRepString)
         ++rep_iterations_;  // one iteration of a REP string instruction, not done yet
-      } else {
-        Retire(tid, t.pc, si.si_code == TRAP_BRKPT);
+      else
+        Retire(tid, t.pc, /*is_transfer=*/false);
+      t.pc = next;
+      t.after_syscall = false;
+      Resume(tid, 0);
+    } else if (sig == SIGTRAP && si.si_code == TRAP_BRKPT) {
+      // The kernel's report after a single-stepped syscall instruction.
+      uint64_t next = ReadPc(tid);
+      uint64_t pc = t.pc;
+      if (t.after_syscall && t.signal_since_syscall && next == t.syscall_pc + 2) {
+        pc = t.syscall_pc;  // the previous syscall again, restarted by the kernel
+        ++restarts_;
       }
+      // After an execve, its report: the execve counted at PTRACE_EVENT_EXEC.
+      if (!exec_counted) Retire(tid, pc, /*is_transfer=*/true);
+      t.after_syscall = !exec_counted;
+      t.signal_since_syscall = false;
+      t.syscall_pc = pc;
       t.pc = next;
       Resume(tid, 0);
     } else if (sig == SIGTRAP && si.si_code == kSiCodeHandlerEntry && si.si_pid == tid) {
       // The kernel set up a signal handler frame: no instruction ran; the next
       // one is the handler's first.
       t.pc = ReadPc(tid);
+      t.after_syscall = false;
       Resume(tid, 0);
     } else if (sig == SIGTRAP && si.si_code == SI_KERNEL) {
-      // int3 (or int imm8) retired and raised SIGTRAP: count it, deliver it.
+      // int3 retired and raised SIGTRAP: count it, deliver the signal.
       Retire(tid, t.pc, /*is_transfer=*/true);
       t.pc = ReadPc(tid);
+      t.after_syscall = false;
       ++signals_;
       Resume(tid, sig);
     } else {
       // Any other signal: delivered to the program. No instruction retired (a
       // faulting instruction raises its signal without retiring).
       ++signals_;
+      t.signal_since_syscall = true;
       Resume(tid, sig);
     }
   }
@@ -564,6 +588,7 @@ void Stepper::Report() {
     std::fprintf(out_, "stops: %" PRIu64 "\n", stops_);
     std::fprintf(out_, "rep_iterations: %" PRIu64 "\n", rep_iterations_);
     std::fprintf(out_, "signals: %" PRIu64 "\n", signals_);
+    std::fprintf(out_, "syscall_restarts: %" PRIu64 "\n", restarts_);
     std::fprintf(out_, "execs: %" PRIu64 "\n", execs_);
     std::fprintf(out_, "threads: %" PRIu64 "\n", threads_seen_);
     std::fprintf(out_, "seconds: %.3f\n", seconds_);

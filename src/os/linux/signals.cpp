@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "os/linux/code_pages.h"
 #include "os/linux/raw_syscall.h"
 #include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
@@ -83,6 +84,10 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
   auto& R = runtime::rt();
   auto* pc = reinterpret_cast<uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   if (is_synchronous(sig) && info->si_code > 0) {
+    // A write to a page qplug protects because it holds translated code.
+    if (sig == SIGSEGV && info->si_code == SEGV_ACCERR &&
+        handle_code_write(reinterpret_cast<uint64_t>(info->si_addr)))
+      return;
     if (pc >= R.ctx.copy_begin && pc < R.ctx.copy_end) {  // qplug reading guest memory
       uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(R.ctx.copy_fault);
       return;

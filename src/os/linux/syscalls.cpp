@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/strace.h"
+#include "os/linux/code_pages.h"
 #include "os/linux/exec.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
@@ -185,18 +186,33 @@ void dispatch_syscall(ThreadState& ts) {
       break;
     case SYS_mmap:
       ret = raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-      if (ret >= 0 && (a4 & MAP_FIXED)) R.dispatcher->invalidate(ret, ret + a2);
+      if (ret >= 0) {
+        if (a4 & MAP_FIXED) R.dispatcher->invalidate(ret, ret + a2);
+        note_mmap(ret, a2, static_cast<int>(a3));
+      }
       break;
     case SYS_munmap:
+      ret = raw_syscall(nr, a1, a2);
+      if (ret == 0) {
+        R.dispatcher->invalidate(a1, a1 + a2);
+        note_munmap(a1, a2);
+      }
+      break;
     case SYS_mprotect:
       ret = raw_syscall(nr, a1, a2, a3);
-      if (ret == 0) R.dispatcher->invalidate(a1, a1 + a2);
+      if (ret == 0) {
+        R.dispatcher->invalidate(a1, a1 + a2);
+        note_mprotect(a1, a2, static_cast<int>(a3));
+      }
       break;
     case SYS_mremap:
       ret = raw_syscall(nr, a1, a2, a3, a4, a5);
       if (ret >= 0) {
         R.dispatcher->invalidate(a1, a1 + a2);
         R.dispatcher->invalidate(ret, ret + a3);
+        note_munmap(a1, a2);
+        // A moved mapping keeps its protection; the old one is not known here.
+        note_mmap(ret, a3, PROT_READ | PROT_WRITE);
       }
       break;
     case SYS_rt_sigaction:

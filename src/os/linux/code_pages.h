@@ -1,0 +1,35 @@
+// Self-modifying code on writable and executable (RWX) pages.
+//
+// Invariant: a page that holds translated code and that the guest may write
+// while it stays executable is kept write-protected by qplug. The guest's
+// first write faults; the fault handler drops the page's translations, gives
+// the write permission back and lets the write run again, so the code is
+// translated afresh before it runs again. Pages the guest flips between RW
+// and RX (W^X JITs) need none of this: their mprotect drops the translations.
+//
+// qplug tracks the protection the guest asked for, per mapping, from the
+// start-up maps and every mmap/mprotect/munmap/mremap, so that it knows which
+// pages are RWX and what protection to restore.
+#pragma once
+
+#include <cstdint>
+
+namespace qplug::os {
+
+void code_pages_init();  // reads /proc/self/maps once, before the guest runs
+
+// Called by the guest's memory syscalls after they succeed.
+void note_mmap(uint64_t addr, uint64_t len, int prot);
+void note_mprotect(uint64_t addr, uint64_t len, int prot);
+void note_munmap(uint64_t addr, uint64_t len);
+
+// Called after translating guest code in [begin, end): write-protects those of
+// its pages that the guest has mapped writable and executable.
+void protect_translated(uint64_t begin, uint64_t end);
+
+// From the SIGSEGV handler: if `addr` is on a page qplug write-protected,
+// drops that page's translations, restores the guest's protection and returns
+// true (the faulting write can simply run again).
+bool handle_code_write(uint64_t addr);
+
+}  // namespace qplug::os
