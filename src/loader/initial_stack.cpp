@@ -150,6 +150,11 @@ Result<InitialStack> build_initial_stack_ex(const GuestProgram& program,
   aux(AT_HWCAP2, getauxval(AT_HWCAP2));
   aux(AT_EXECFN, out.execfn_addr);
   aux(AT_PLATFORM, platform_addr);
+  // Linux 6.3+ advertises rseq; the same entries as the host kernel gave us
+  // keep the guest's auxv (and start-up instruction count) identical to native.
+  constexpr unsigned long kAtRseqFeatureSize = 27, kAtRseqAlign = 28;
+  if (unsigned long v = getauxval(kAtRseqFeatureSize); v != 0) aux(kAtRseqFeatureSize, v);
+  if (unsigned long v = getauxval(kAtRseqAlign); v != 0) aux(kAtRseqAlign, v);
   aux(AT_NULL, 0);
 
   // STACK_ROUND: place the table so that %rsp (at argc) ends 16-byte aligned.
