@@ -9,7 +9,7 @@ namespace qplug::x86_64 {
 using runtime::ExitReason;
 
 ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls_base,
-                                      void (*run_callout)(const void* action)) {
+                                      int (*run_callout)(const void* action)) {
   Xbyak::CodeGenerator g(capacity, where);
   auto tls = [&](size_t field) { return x86_64::tls(g, tls_base, field); };
   auto tls32 = [&](size_t field) { return x86_64::tls32(g, tls_base, field); };
@@ -106,6 +106,14 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   g.mov(g.rdi, tls(QPLUG_TLS_FIELD(callout_action)));
   g.mov(g.rax, reinterpret_cast<uint64_t>(run_callout));
   g.call(g.rax);
+  Xbyak::Label resume_guest;
+  g.test(g.eax, g.eax);
+  g.jz(resume_guest);
+  // set_pc: the guest state is in the ThreadState with the new rip.
+  g.mov(g.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));
+  g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kNone));
+  g.jmp(host_return, Xbyak::CodeGenerator::T_NEAR);
+  g.L(resume_guest);
   g.mov(g.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
   g.mov(g.eax, -1);
   g.mov(g.edx, -1);

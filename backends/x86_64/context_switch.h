@@ -51,8 +51,10 @@ struct ContextSwitch {
 
 // Generates the routines into `where` (at most `capacity` bytes, executable).
 // `run_callout(const Action*)` is called by the callout routine on the host
-// stack with the guest's state saved in the ThreadState.
+// stack with the guest's state saved in the ThreadState; a non-zero result
+// means the guest pc changed (set_pc): the routine then leaves to the
+// dispatcher instead of resuming the block.
 ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls,
-                                      void (*run_callout)(const void* action));
+                                      int (*run_callout)(const void* action));
 
 }  // namespace qplug::x86_64

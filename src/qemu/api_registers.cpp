@@ -14,7 +14,10 @@ using namespace qplug;
 
 namespace {
 
-enum class RegKind { kGpr, kRip, kEflags, kSegment, kFsBase, kGsBase, kXmm, kMxcsr, kOrigRax };
+enum class RegKind {
+  kGpr, kRip, kEflags, kSegment, kFsBase, kGsBase, kXmm, kMxcsr, kOrigRax,
+  kX87, kX87Control, kYmmHigh
+};
 
 struct RegisterInfo {
   const char* name;
@@ -70,7 +73,41 @@ constexpr RegisterInfo kRegisters[] = {
     {"xmm15", "org.gnu.gdb.i386.sse", RegKind::kXmm, 15, 16},
     {"mxcsr", "org.gnu.gdb.i386.sse", RegKind::kMxcsr, 0, 4},
     {"orig_rax", "org.gnu.gdb.i386.linux", RegKind::kOrigRax, 0, 8},
+    // x87: st0-st7 (80 bits each) and the control registers, from the FXSAVE
+    // area (index = byte offset there).
+    {"st0", "org.gnu.gdb.i386.core", RegKind::kX87, 32, 10},
+    {"st1", "org.gnu.gdb.i386.core", RegKind::kX87, 48, 10},
+    {"st2", "org.gnu.gdb.i386.core", RegKind::kX87, 64, 10},
+    {"st3", "org.gnu.gdb.i386.core", RegKind::kX87, 80, 10},
+    {"st4", "org.gnu.gdb.i386.core", RegKind::kX87, 96, 10},
+    {"st5", "org.gnu.gdb.i386.core", RegKind::kX87, 112, 10},
+    {"st6", "org.gnu.gdb.i386.core", RegKind::kX87, 128, 10},
+    {"st7", "org.gnu.gdb.i386.core", RegKind::kX87, 144, 10},
+    {"fctrl", "org.gnu.gdb.i386.core", RegKind::kX87Control, 0, 2},
+    {"fstat", "org.gnu.gdb.i386.core", RegKind::kX87Control, 2, 2},
+    {"ftag", "org.gnu.gdb.i386.core", RegKind::kX87Control, 4, 1},
+    {"fop", "org.gnu.gdb.i386.core", RegKind::kX87Control, 6, 2},
+    {"fioff", "org.gnu.gdb.i386.core", RegKind::kX87Control, 8, 4},
+    {"fooff", "org.gnu.gdb.i386.core", RegKind::kX87Control, 16, 4},
+    // AVX: the upper halves of ymm0-ymm15 (XSAVE component 2 at offset 576).
+    {"ymm0h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 0, 16},
+    {"ymm1h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 1, 16},
+    {"ymm2h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 2, 16},
+    {"ymm3h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 3, 16},
+    {"ymm4h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 4, 16},
+    {"ymm5h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 5, 16},
+    {"ymm6h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 6, 16},
+    {"ymm7h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 7, 16},
+    {"ymm8h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 8, 16},
+    {"ymm9h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 9, 16},
+    {"ymm10h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 10, 16},
+    {"ymm11h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 11, 16},
+    {"ymm12h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 12, 16},
+    {"ymm13h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 13, 16},
+    {"ymm14h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 14, 16},
+    {"ymm15h", "org.gnu.gdb.i386.avx", RegKind::kYmmHigh, 15, 16},
 };
+constexpr size_t kXsaveYmmHighOffset = 576;
 constexpr size_t kXsaveXmmOffset = 160;  // legacy FXSAVE region
 constexpr size_t kXsaveMxcsrOffset = 24;
 
@@ -93,6 +130,18 @@ uint8_t* location(const RegisterInfo& r, uint64_t& scratch) {
     case RegKind::kEflags: return reinterpret_cast<uint8_t*>(&ts.rflags);
     case RegKind::kXmm: return ts.xsave_area + kXsaveXmmOffset + 16 * r.index;
     case RegKind::kMxcsr: return ts.xsave_area + kXsaveMxcsrOffset;
+    case RegKind::kX87:
+    case RegKind::kX87Control: return ts.xsave_area + r.index;
+    case RegKind::kYmmHigh: {
+      // A component in its initial state (XSTATE_BV bit 2 clear) reads as zero.
+      const uint64_t xstate_bv = *reinterpret_cast<const uint64_t*>(ts.xsave_area + 512);
+      if (!(xstate_bv & 4)) {
+        scratch = 0;
+        static uint8_t zeros[16];
+        return zeros;
+      }
+      return ts.xsave_area + kXsaveYmmHighOffset + 16 * r.index;
+    }
     case RegKind::kSegment: scratch = static_cast<uint64_t>(r.index); break;
     case RegKind::kFsBase: asm volatile("rdgsbase %0" : "=r"(scratch)); break;  // guest FS is in GS
     case RegKind::kGsBase: scratch = 0; break;
@@ -103,7 +152,7 @@ uint8_t* location(const RegisterInfo& r, uint64_t& scratch) {
 
 bool writable(const RegisterInfo& r) {
   return r.kind == RegKind::kGpr || r.kind == RegKind::kEflags || r.kind == RegKind::kXmm ||
-         r.kind == RegKind::kMxcsr;
+         r.kind == RegKind::kMxcsr || r.kind == RegKind::kX87 || r.kind == RegKind::kX87Control;
 }
 
 // v2-v5 return int (bytes, or -1), v6+ bool.

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "qemu/api.h"
+#include "qemu/plugin_host.h"
 #include "qemu/registry.h"
 #include "runtime/thread_state.h"
 
@@ -207,6 +208,6 @@ QPLUG_API int qemu_plugin_n_vcpus() { return -1; }      // v1: -1 in user mode
 QPLUG_API int qemu_plugin_n_max_vcpus() { return -1; }  // v1: -1 in user mode
 QPLUG_API int qemu_plugin_num_vcpus() { return static_cast<int>(qemu::num_vcpus()); }
 
-QPLUG_API void qemu_plugin_set_pc(uint64_t) { not_supported("qemu_plugin_set_pc"); }
+QPLUG_API void qemu_plugin_set_pc(uint64_t vaddr) { qemu::set_pc(vaddr); }
 
 }  // extern "C"

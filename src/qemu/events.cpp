@@ -1,6 +1,8 @@
 // Event dispatch: calls each plugin's callbacks with the signature of the API
 // version the plugin was built for (qemu-abi.md 3.3).
+#include <csetjmp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "qemu/plugin_host.h"
 #include "qemu/registry.h"
@@ -44,7 +46,35 @@ uint64_t* slot_address(const runtime::SlotRef& slot, unsigned vcpu) {
   return reinterpret_cast<uint64_t*>(*slot.base_holder + vcpu * slot.stride + slot.offset);
 }
 
+// Where qemu_plugin_set_pc unwinds to: the innermost callback invocation
+// that allows it (exec callbacks and syscall callbacks).
+thread_local std::jmp_buf* set_pc_target = nullptr;
+
 }  // namespace
+
+bool run_allowing_set_pc(void (*body)(void*), void* arg) {
+  std::jmp_buf here;
+  std::jmp_buf* outer = set_pc_target;
+  PluginContext* running = current_plugin();
+  set_pc_target = &here;
+  if (setjmp(here) != 0) {  // set_pc: runtime::ThreadState::rip already holds the new pc
+    set_pc_target = outer;
+    restore_current_plugin(running);
+    return true;
+  }
+  body(arg);
+  set_pc_target = outer;
+  return false;
+}
+
+void set_pc(uint64_t vaddr) {
+  if (!set_pc_target) {
+    std::fprintf(stderr, "qplug: qemu_plugin_set_pc called outside an exec or syscall callback\n");
+    std::exit(1);
+  }
+  runtime::current_thread().rip = vaddr;
+  std::longjmp(*set_pc_target, 1);
+}
 
 void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
                      runtime::BlockInstrumentation& instr) {
@@ -133,7 +163,11 @@ void at_exit() {
   });
 }
 
-void run_callout(const void* action_ptr) {
+int run_callout(const void* action_ptr) {
+  return run_allowing_set_pc([](void* p) { run_action(p); }, const_cast<void*>(action_ptr)) ? 1 : 0;
+}
+
+void run_action(const void* action_ptr) {
   const auto& a = *static_cast<const runtime::Action*>(action_ptr);
   runtime::ThreadState& ts = runtime::current_thread();
   const auto vcpu = static_cast<unsigned>(ts.vcpu_index);

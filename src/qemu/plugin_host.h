@@ -35,7 +35,15 @@ bool syscall_filter(unsigned vcpu_index, int64_t num, const uint64_t args[8], in
 void syscall_return(unsigned vcpu_index, int64_t num, int64_t ret);
 void at_exit();  // once, at exit_group; the last plugin registered runs first
 
-// Called by the callout routine (guest state saved) for a kCall/kCondCall action.
-void run_callout(const void* action);
+// Called by the callout routine (guest state saved) for a callback action.
+// Returns 1 when the callback called qemu_plugin_set_pc (ThreadState::rip is
+// the new pc and the routine leaves to the dispatcher), else 0.
+int run_callout(const void* action);
+void run_action(const void* action);
+
+// Runs `body(arg)` so that qemu_plugin_set_pc inside it unwinds back here:
+// returns true if it did (ThreadState::rip is then the new pc).
+bool run_allowing_set_pc(void (*body)(void*), void* arg);
+[[noreturn]] void set_pc(uint64_t vaddr);
 
 }  // namespace qplug::qemu

@@ -1,8 +1,13 @@
 // Loader: opens each plugin as qemu-x86_64 does (qemu-abi.md 1.3), with QEMU's
-// checks and messages, and runs its qemu_plugin_install.
+// checks and messages, and runs its qemu_plugin_install. Boost.DLL does the
+// loading (rtld_now | rtld_local, like QEMU's G_MODULE_BIND_LOCAL); it stays in
+// this file, out of widely included headers.
+#define BOOST_DLL_USE_STD_FS
 #include <dlfcn.h>
 
+#include <boost/dll/shared_library.hpp>
 #include <cstring>
+#include <deque>
 #include <string>
 
 #include "qemu/plugin_host.h"
@@ -43,23 +48,33 @@ Error load_error(const std::string& path, const std::string& what) {
   return make_error("qplug: Could not load plugin " + path + ": " + what);
 }
 
+// dlerror()'s text, which QEMU prints (g_module_error); Boost.DLL reports
+// failures as error codes and leaves the text for us.
 std::string last_dlerror() {
   const char* e = dlerror();
   return e ? e : "unknown error";
 }
 
+// Libraries stay loaded for the process's life unless a plugin uninstalls.
+std::deque<boost::dll::shared_library>& libraries() {
+  static std::deque<boost::dll::shared_library> loaded;
+  return loaded;
+}
+
 Result<void> load_one(const cli::PluginSpec& spec) {
+  namespace dll = boost::dll;
+  dll::shared_library lib;
+  dll::fs::error_code ec;
   dlerror();
-  void* handle = dlopen(spec.path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle) return load_error(spec.path, last_dlerror());
+  lib.load(dll::fs::path(spec.path), ec, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+  if (ec || !lib.is_loaded()) return load_error(spec.path, last_dlerror());
   dlerror();
-  auto install = reinterpret_cast<InstallFn>(dlsym(handle, "qemu_plugin_install"));
-  if (!install) {
-    const char* e = dlerror();
-    return load_error(spec.path, e ? e : "qemu_plugin_install is NULL");
-  }
-  const auto* version = static_cast<const int*>(dlsym(handle, "qemu_plugin_version"));
-  if (!version) return load_error(spec.path, "plugin does not declare API version " + last_dlerror());
+  if (!lib.has("qemu_plugin_install")) return load_error(spec.path, last_dlerror());
+  auto install = reinterpret_cast<InstallFn>(lib.get<void()>("qemu_plugin_install"));
+  if (!install) return load_error(spec.path, "qemu_plugin_install is NULL");
+  if (!lib.has("qemu_plugin_version"))
+    return load_error(spec.path, "plugin does not declare API version " + last_dlerror());
+  const int* version = &lib.get<int>("qemu_plugin_version");
   if (*version < kMinVersion)
     return load_error(spec.path, "plugin requires API version " + std::to_string(*version) +
                                      ", but this QEMU supports only a minimum version of " +
@@ -72,7 +87,8 @@ Result<void> load_one(const cli::PluginSpec& spec) {
   auto ctx = std::make_unique<PluginContext>();
   ctx->version = *version;
   ctx->path = spec.path;
-  ctx->handle = handle;
+  ctx->handle = lib.native();
+  libraries().push_back(std::move(lib));
   uint64_t id = reinterpret_cast<uint64_t>(ctx.get());
   do {
     id = xorshift64star(id);
@@ -108,5 +124,16 @@ Result<void> load_plugins(const std::vector<cli::PluginSpec>& specs) {
 }
 
 bool active() { return !registry().plugins().empty(); }
+
+void unload_library(void* handle) {
+  auto& libs = libraries();
+  for (auto it = libs.begin(); it != libs.end(); ++it) {
+    if (it->native() == handle) {
+      it->unload();  // runs the library's destructors, as QEMU's dlclose does
+      libs.erase(it);
+      return;
+    }
+  }
+}
 
 }  // namespace qplug::qemu

@@ -8,7 +8,6 @@
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
 
-#include <dlfcn.h>
 
 namespace qplug::qemu {
 namespace {
@@ -64,7 +63,7 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
         reinterpret_cast<void (*)(uint64_t)>(cb)(p.id);
     }
     if (uninstall && p.handle) {
-      dlclose(p.handle);  // runs the library's destructors
+      unload_library(p.handle);
       p.handle = nullptr;
     }
   };
@@ -78,6 +77,7 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
 }
 
 PluginContext* current_plugin() { return running_plugin; }
+void restore_current_plugin(PluginContext* p) { running_plugin = p; }
 
 ScopedPlugin::ScopedPlugin(PluginContext* p) : saved_(running_plugin) { running_plugin = p; }
 ScopedPlugin::~ScopedPlugin() { running_plugin = saved_; }

@@ -76,6 +76,11 @@ Registry& registry();
 // The plugin whose code is running on this thread (set around every call
 // into a plugin), for the API functions that take no plugin id.
 PluginContext* current_plugin();
+// Closes a plugin's library (uninstall).
+void unload_library(void* handle);
+
+// After a longjmp (set_pc) skipped ScopedPlugin destructors.
+void restore_current_plugin(PluginContext* p);
 class ScopedPlugin {
  public:
   explicit ScopedPlugin(PluginContext* p);

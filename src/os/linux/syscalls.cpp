@@ -135,9 +135,24 @@ void handle_syscall(ThreadState& ts) {
                               ts.gpr[runtime::kR10], ts.gpr[runtime::kR8],  ts.gpr[runtime::kR9],
                               0, 0};
     const auto vcpu = static_cast<unsigned>(ts.vcpu_index);
-    qemu::syscall_entry(vcpu, nr, args);
-    int64_t filtered_ret = 0;
-    if (qemu::syscall_filter(vcpu, nr, args, &filtered_ret)) {
+    struct Hooks {
+      unsigned vcpu;
+      long nr;
+      const uint64_t* args;
+      int64_t filtered_ret = 0;
+      bool filtered = false;
+    } hooks{vcpu, nr, args};
+    // A plugin's set_pc in these callbacks skips the syscall (QEMU's ESETPC).
+    if (qemu::run_allowing_set_pc(
+            [](void* p) {
+              auto& h = *static_cast<Hooks*>(p);
+              qemu::syscall_entry(h.vcpu, h.nr, h.args);
+              h.filtered = qemu::syscall_filter(h.vcpu, h.nr, h.args, &h.filtered_ret);
+            },
+            &hooks))
+      return;
+    if (hooks.filtered) {
+      const int64_t filtered_ret = hooks.filtered_ret;
       ts.gpr[runtime::kRax] = static_cast<uint64_t>(filtered_ret);
       ts.gpr[runtime::kRcx] = ts.rip;
       ts.gpr[runtime::kR11] = ts.rflags;
