@@ -114,6 +114,25 @@ int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t 
   return pid;
 }
 
+// clone3 is clone with its arguments in a struct; the stack is given as its
+// lowest address and size. Features clone lacks (pidfd, set_tid, cgroup) get
+// ENOSYS, on which libc falls back to clone.
+int64_t emulate_clone3(ThreadState& ts, uint64_t args_addr, uint64_t size) {
+  struct CloneArgs {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+  } args{};
+  if (size < 64 || size > 4096) return -EINVAL;
+  const size_t n = std::min<size_t>(size, sizeof args);
+  if (runtime::Dispatcher::read_guest(args_addr, &args, n) != n) return -EFAULT;
+  constexpr uint64_t kPidfd = 0x1000, kIntoCgroup = 0x200000000ull;
+  if ((args.flags & (kPidfd | kIntoCgroup)) || args.set_tid_size) return -ENOSYS;
+  if (args.exit_signal > 64 || (args.flags & 0xff)) return -EINVAL;
+  const uint64_t stack = args.stack ? args.stack + args.stack_size : 0;
+  return emulate_clone(ts, args.flags | args.exit_signal, stack, args.parent_tid, args.child_tid,
+                       args.tls);
+}
+
 }  // namespace
 
 void dispatch_syscall(ThreadState& ts);
@@ -250,7 +269,7 @@ void dispatch_syscall(ThreadState& ts) {
       ret = emulate_clone(ts, SIGCHLD, 0, 0, 0, 0);
       break;
     case SYS_clone3:
-      ret = -ENOSYS;  // glibc falls back to clone
+      ret = emulate_clone3(ts, a1, a2);
       break;
     case SYS_execve:
       ret = follow_execve(AT_FDCWD, a1, a2, a3, 0);
