@@ -20,6 +20,7 @@ enum class OptId {
   kLogFile,
   kPlugin,
   kNoFollowExec,
+  kLogAppend,
   kIgnored,  // qemu-x86_64 options with no meaning for a same-ISA translator
 };
 
@@ -42,6 +43,7 @@ constexpr std::array kOptionTable{
     OptionDef{"D", true, OptId::kLogFile},
     OptionDef{"plugin", true, OptId::kPlugin},
     OptionDef{"no-follow-exec", false, OptId::kNoFollowExec},
+    OptionDef{"log-append", false, OptId::kLogAppend},
     OptionDef{"s", true, OptId::kIgnored},
     OptionDef{"B", true, OptId::kIgnored},
     OptionDef{"R", true, OptId::kIgnored},
@@ -340,6 +342,9 @@ class Parser {
       case OptId::kNoFollowExec:
         o_.follow_exec = false;
         return {};
+      case OptId::kLogAppend:
+        o_.log_append = true;
+        return {};
       case OptId::kIgnored:
         return {};
     }
@@ -435,6 +440,7 @@ std::vector<std::string> options_to_args(const Options& options) {
     add("-plugin", spec);
   }
   if (!options.follow_exec) args.emplace_back("-no-follow-exec");
+  if (options.log_append) args.emplace_back("-log-append");
   // The program may itself start with '-'.
   args.emplace_back("--");
   return args;
@@ -457,6 +463,7 @@ Options:
   -0 argv0               hand argv0 to the program as its argv[0]
   -L path                set the ELF interpreter prefix to path
   -no-follow-exec        do not translate programs started by execve (qplug only)
+  -log-append            append to the -D file instead of truncating it (qplug only)
   -s size, -B address, -R size, -cpu model, -seed n, -p pagesize,
   -one-insn-per-tb, -singlestep
                          accepted for compatibility with qemu-x86_64, and ignored

@@ -27,6 +27,7 @@ struct Options {
   std::string log_file;                 // -D file
   std::vector<PluginSpec> plugins;      // -plugin (same path twice = args appended)
   bool follow_exec = true;              // -no-follow-exec turns off (qplug-specific)
+  bool log_append = false;              // -log-append: followed children share the -D file
   std::vector<std::string> warnings;    // deprecation warnings to print (e.g. arg= form)
   bool help = false;                    // -h / -help
   bool version = false;                 // -version

@@ -119,6 +119,7 @@ int64_t follow_execve(int dirfd, uint64_t path_addr, uint64_t argv_addr, uint64_
   inherited.set_env.clear();  // the guest's envp already reflects -E and -U
   inherited.unset_env.clear();
   inherited.argv0 = argv0;
+  inherited.log_append = true;  // the new image adds to the log this process started
   inherited.argv0_set = true;
   for (auto& a : cli::options_to_args(inherited)) args.push_back(a);  // ends with "--"
   args.push_back(program);
