@@ -112,20 +112,11 @@ int main(int argc, char** argv) {
   }
   if (o.log_items.find("strace") != std::string::npos) o.strace = true;
 
-  // Followed execve children may run in another directory: give them absolute
-  // plugin and log paths (a bare library name keeps dlopen's search).
-  auto absolute = [](std::string& path) {
-    if (path.empty() || path[0] == '/') return;
-    if (char* cwd = getcwd(nullptr, 0)) {
-      path = std::string(cwd) + "/" + path;
-      std::free(cwd);
-    }
-  };
-  for (auto& plugin : o.plugins)
-    if (plugin.path.find('/') != std::string::npos) absolute(plugin.path);
-  absolute(o.log_file);
-
   auto& R = runtime::rt();
+  if (char* cwd = getcwd(nullptr, 0)) {
+    R.start_cwd = cwd;
+    std::free(cwd);
+  }
   if (!o.log_file.empty()) {
     R.log = std::fopen(o.log_file.c_str(), o.log_append ? "a" : "w");
     if (!R.log) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));

@@ -30,6 +30,7 @@ struct Runtime {
   std::string exe_path;      // guest program as given on the command line (AT_EXECFN)
   std::string exe_realpath;  // what the guest's /proc/self/exe resolves to
   std::string qplug_path;    // this executable, for following execve
+  std::string start_cwd;     // where relative -plugin and -D paths were given
   CodeCache cache;
   x86_64::ContextSwitch ctx;
   x86_64::EmitEnv env;

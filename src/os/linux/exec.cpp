@@ -120,6 +120,15 @@ int64_t follow_execve(int dirfd, uint64_t path_addr, uint64_t argv_addr, uint64_
   inherited.unset_env.clear();
   inherited.argv0 = argv0;
   inherited.log_append = true;  // the new image adds to the log this process started
+  // The guest may have changed directory: relative plugin and log paths are
+  // made absolute against qplug's start-up directory (a bare library name
+  // keeps dlopen's search).
+  auto absolute = [&R](std::string& path) {
+    if (!path.empty() && path[0] != '/') path = R.start_cwd + "/" + path;
+  };
+  for (auto& plugin : inherited.plugins)
+    if (plugin.path.find('/') != std::string::npos) absolute(plugin.path);
+  absolute(inherited.log_file);
   inherited.argv0_set = true;
   for (auto& a : cli::options_to_args(inherited)) args.push_back(a);  // ends with "--"
   args.push_back(program);
