@@ -150,6 +150,15 @@ void syscall_return(unsigned vcpu, int64_t num, int64_t ret) {
   });
 }
 
+void flushed() {
+  each(Event::kFlush, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(void*)>(cb.fn)(cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t)>(cb.fn)(p->id);
+  });
+}
+
 void at_exit() {
   static bool done = false;  // once, even if a plugin calls exit() from its atexit
   if (done) return;

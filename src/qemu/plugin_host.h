@@ -33,6 +33,7 @@ void syscall_entry(unsigned vcpu_index, int64_t num, const uint64_t args[8]);
 // True if a plugin's filter handled the syscall; *sysret is then its result.
 bool syscall_filter(unsigned vcpu_index, int64_t num, const uint64_t args[8], int64_t* sysret);
 void syscall_return(unsigned vcpu_index, int64_t num, int64_t ret);
+void flushed();  // after every translation was dropped
 void at_exit();  // once, at exit_group; the last plugin registered runs first
 
 // Called by the callout routine (guest state saved) for a callback action.

@@ -1,5 +1,7 @@
 #include "qemu/registry.h"
 
+#include "qemu/plugin_host.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +57,7 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
     for (int e = 0; e < static_cast<int>(Event::kCount); ++e)
       registry().set(p, static_cast<Event>(e), nullptr, nullptr);
     runtime::rt().dispatcher->flush_all();
+    flushed();
     if (cb) {
       ScopedPlugin running(&p);
       if (p.version >= 7)
