@@ -56,7 +56,8 @@ void reserve_brk(const loader::GuestProgram& program) {
   uint64_t end = program.brk_reserved_end;
   if (end <= start) {
     constexpr uint64_t kReserve = 1ull << 30;
-    void* mem = mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* mem =
+        mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED) fail(make_error("qplug: cannot reserve the guest's heap"));
     start = reinterpret_cast<uint64_t>(mem);
     end = start + kReserve;
@@ -152,8 +153,8 @@ int main(int argc, char** argv) {
   // Translated code and the context switch reach ThreadState through %fs.
   R.env.tls = runtime::tls_offset();
   R.xsave_size = xsave_size();
-  void* routines = mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* routines =
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (routines == MAP_FAILED) fail(make_error("qplug: cannot map executable memory"));
   R.ctx = x86_64::generate_context_switch(static_cast<uint8_t*>(routines), 4096, R.env.tls,
                                           &qemu::run_callout);

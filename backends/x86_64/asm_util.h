@@ -4,10 +4,10 @@
 #pragma once
 
 #include <Zydis/Zydis.h>
+#include <xbyak/xbyak.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <xbyak/xbyak.h>
 
 #include "runtime/thread_state.h"
 

@@ -93,14 +93,15 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   cs.callout = const_cast<uint8_t*>(g.getCurr());
   g.mov(g.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
   for (int r = 0; r < runtime::kGprCount; ++r) g.mov(tls(QPLUG_TLS_GPR(r)), gpr64(r));
-  g.mov(g.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));  // below enter()'s frame: the dispatcher waits there
+  g.mov(g.rsp,
+        tls(QPLUG_TLS_FIELD(host_rsp)));  // below enter()'s frame: the dispatcher waits there
   g.pushfq();
   g.pop(tls(QPLUG_TLS_FIELD(rflags)));
   g.mov(g.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
   g.mov(g.eax, -1);
   g.mov(g.edx, -1);
   g.db(0x21AE0F48, 4);  // xsave64 [rcx]
-  g.push(0x202);  // host flags, as in host_return
+  g.push(0x202);        // host flags, as in host_return
   g.popfq();
   g.ldmxcsr(tls(QPLUG_TLS_FIELD(host_mxcsr)));
   g.mov(g.rdi, tls(QPLUG_TLS_FIELD(callout_action)));

@@ -34,8 +34,8 @@ struct ContextSwitch {
   // safe_syscall(nr, a1..a6): a syscall that does not start if a signal is
   // pending: if a handler interrupts it before the `syscall` instruction, it
   // moves the PC to `syscall_interrupted`, which returns -512 (ERESTARTSYS)
-  // without entering the kernel, so the dispatcher always restarts it. Once in the kernel, the syscall returns -EINTR itself
-  // because host handlers have no SA_RESTART.
+  // without entering the kernel, so the dispatcher always restarts it. Once in the kernel, the
+  // syscall returns -EINTR itself because host handlers have no SA_RESTART.
   long (*safe_syscall)(long nr, long a1, long a2, long a3, long a4, long a5, long a6) = nullptr;
   uint8_t* syscall_begin = nullptr;  // first instruction that checks the flag
   uint8_t* syscall_end = nullptr;    // the `syscall` instruction itself (exclusive)

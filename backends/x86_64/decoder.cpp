@@ -16,12 +16,14 @@ InsnKind classify(const ZydisDecodedInstruction& insn, const ZydisDecodedOperand
   switch (insn.mnemonic) {
     case ZYDIS_MNEMONIC_JMP:
       if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) return InsnKind::kJmpDirect;
-      if (ops[0].type == ZYDIS_OPERAND_TYPE_POINTER || insn.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_POINTER ||
+          insn.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
         return InsnKind::kUnsupported;
       return InsnKind::kJmpIndirect;
     case ZYDIS_MNEMONIC_CALL:
       if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) return InsnKind::kCallDirect;
-      if (ops[0].type == ZYDIS_OPERAND_TYPE_POINTER || insn.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_POINTER ||
+          insn.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
         return InsnKind::kUnsupported;
       return InsnKind::kCallIndirect;
     case ZYDIS_MNEMONIC_RET:
@@ -100,7 +102,8 @@ Decoder::Decoder() {
 }
 
 bool Decoder::decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedInsn& out) const {
-  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes, avail, &out.insn, out.ops))) return false;
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes, avail, &out.insn, out.ops)))
+    return false;
   out.pc = pc;
   std::memcpy(out.bytes, bytes, out.insn.length);
   out.kind = classify(out.insn, out.ops);
@@ -115,7 +118,8 @@ std::string Decoder::format(const DecodedInsn& d, bool att) const {
     ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_ADDR_PADDING_ABSOLUTE,
                               ZYDIS_PADDING_DISABLED);
     ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_IMM_PADDING, ZYDIS_PADDING_DISABLED);
-    ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_DISP_PADDING, ZYDIS_PADDING_DISABLED);
+    ZydisFormatterSetProperty(&formatter, ZYDIS_FORMATTER_PROP_DISP_PADDING,
+                              ZYDIS_PADDING_DISABLED);
   }
   char buffer[256];
   if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&formatter, &d.insn, d.ops,

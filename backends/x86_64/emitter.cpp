@@ -14,8 +14,9 @@ using runtime::ExitStub;
 
 namespace {
 
-constexpr size_t kMaxHostBytesPerInsn = 48 + 40;  // far RIP-relative form, or a jcc and its slow path
-constexpr size_t kMaxTransferBytes = 160;     // push + inline lookup or two exits
+constexpr size_t kMaxHostBytesPerInsn =
+    48 + 40;                               // far RIP-relative form, or a jcc and its slow path
+constexpr size_t kMaxTransferBytes = 160;  // push + inline lookup or two exits
 constexpr size_t kSlowPathBytes = 40;
 // Accesses reported per instruction (ThreadState::mem_addr): enough for a
 // 64-byte vector access in 16-byte parts, or a push of a memory operand.
@@ -159,7 +160,7 @@ class BlockEmitter {
     g_.movzx(g_.ecx, g_.r11w);
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
     g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx));  // ~tag
-    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);    // target - tag
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);                                 // target - tag
     g_.jrcxz(hit);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     leave_with_r11(ExitReason::kIndirect);
@@ -193,7 +194,8 @@ class BlockEmitter {
           break;
         case runtime::ActionKind::kCall:
         case runtime::ActionKind::kCondCall:
-          if (a.kind == runtime::ActionKind::kCondCall && a.cond == runtime::Condition::kNever) break;
+          if (a.kind == runtime::ActionKind::kCondCall && a.cond == runtime::Condition::kNever)
+            break;
           emit_callout(a);
           break;
       }
@@ -307,14 +309,21 @@ class BlockEmitter {
     for (size_t i = 0; i < d.length(); ++i) {
       const bool prefix = i < d.insn.raw.prefix_count;
       const uint8_t b = d.bytes[i];
-      if (prefix && b == 0xF3) { repe = true; continue; }
-      if (prefix && b == 0xF2) { repne = true; continue; }
+      if (prefix && b == 0xF3) {
+        repe = true;
+        continue;
+      }
+      if (prefix && b == 0xF2) {
+        repne = true;
+        continue;
+      }
       bytes[n++] = prefix && b == 0x64 ? 0x65 : b;  // fs: -> gs:
     }
-    const bool compares = d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSB || d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSW ||
-                          d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSD || d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSQ ||
-                          d.insn.mnemonic == ZYDIS_MNEMONIC_SCASB || d.insn.mnemonic == ZYDIS_MNEMONIC_SCASW ||
-                          d.insn.mnemonic == ZYDIS_MNEMONIC_SCASD || d.insn.mnemonic == ZYDIS_MNEMONIC_SCASQ;
+    const bool compares =
+        d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSB || d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSW ||
+        d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSD || d.insn.mnemonic == ZYDIS_MNEMONIC_CMPSQ ||
+        d.insn.mnemonic == ZYDIS_MNEMONIC_SCASB || d.insn.mnemonic == ZYDIS_MNEMONIC_SCASW ||
+        d.insn.mnemonic == ZYDIS_MNEMONIC_SCASD || d.insn.mnemonic == ZYDIS_MNEMONIC_SCASQ;
     Xbyak::Label top, body, zero, done;
     g_.L(top);
     g_.jrcxz(zero);

@@ -17,7 +17,7 @@ namespace qplug::x86_64 {
 
 // Where translated code finds runtime data; all addresses are host addresses.
 struct EmitEnv {
-  int64_t tls = 0;            // %fs offset of runtime::ThreadState
+  int64_t tls = 0;  // %fs offset of runtime::ThreadState
   // Reads guest memory without faulting (bytes read); used to guess the
   // targets of jumps through GOT slots. May be null.
   size_t (*read_guest)(uint64_t addr, void* out, size_t len) = nullptr;
@@ -30,8 +30,8 @@ using runtime::LookupEntry;
 
 struct EmitStatus {
   bool ok = false;
-  size_t size = 0;     // bytes written
-  std::string error;   // when !ok: what could not be emitted
+  size_t size = 0;    // bytes written
+  std::string error;  // when !ok: what could not be emitted
 };
 
 // Upper bound of host bytes for a block of `n_insns` guest instructions.

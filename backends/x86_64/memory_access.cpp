@@ -6,10 +6,10 @@ namespace {
 bool never_accesses(const DecodedInsn& d) {
   const auto m = d.insn.mnemonic;
   return m == ZYDIS_MNEMONIC_LEA || m == ZYDIS_MNEMONIC_NOP ||
-         d.insn.meta.category == ZYDIS_CATEGORY_NOP || d.insn.meta.category == ZYDIS_CATEGORY_WIDENOP ||
+         d.insn.meta.category == ZYDIS_CATEGORY_NOP ||
+         d.insn.meta.category == ZYDIS_CATEGORY_WIDENOP ||
          d.insn.meta.category == ZYDIS_CATEGORY_PREFETCH || m == ZYDIS_MNEMONIC_CLFLUSH ||
-         m == ZYDIS_MNEMONIC_CLFLUSHOPT || m == ZYDIS_MNEMONIC_CLWB ||
-         m == ZYDIS_MNEMONIC_CLDEMOTE;
+         m == ZYDIS_MNEMONIC_CLFLUSHOPT || m == ZYDIS_MNEMONIC_CLWB || m == ZYDIS_MNEMONIC_CLDEMOTE;
 }
 
 uint8_t log2_bytes(unsigned bits) {
@@ -30,11 +30,12 @@ std::vector<MemAccess> memory_accesses(const DecodedInsn& d) {
     MemAccess a;
     a.operand = &op;
     a.size_shift = log2_bytes(op.size);
-    a.sign_extend = d.insn.mnemonic == ZYDIS_MNEMONIC_MOVSX || d.insn.mnemonic == ZYDIS_MNEMONIC_MOVSXD;
+    a.sign_extend =
+        d.insn.mnemonic == ZYDIS_MNEMONIC_MOVSX || d.insn.mnemonic == ZYDIS_MNEMONIC_MOVSXD;
     // Zydis names the stack slot of push-like instructions [rsp]; the store
     // goes below the rsp the instruction started with.
-    const bool hidden_stack = op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
-                              op.mem.base == ZYDIS_REGISTER_RSP;
+    const bool hidden_stack =
+        op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && op.mem.base == ZYDIS_REGISTER_RSP;
     // 32- and 64-byte accesses: 16-byte parts.
     const int parts = a.size_shift > 4 ? 1 << (a.size_shift - 4) : 1;
     if (parts > 1) a.size_shift = 4;
@@ -45,7 +46,8 @@ std::vector<MemAccess> memory_accesses(const DecodedInsn& d) {
         to.push_back(part);
       }
     };
-    if (op.actions & (ZYDIS_OPERAND_ACTION_READ | ZYDIS_OPERAND_ACTION_CONDREAD)) add_parts(loads, a);
+    if (op.actions & (ZYDIS_OPERAND_ACTION_READ | ZYDIS_OPERAND_ACTION_CONDREAD))
+      add_parts(loads, a);
     if (op.actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE)) {
       a.is_store = true;
       a.sign_extend = false;
@@ -65,7 +67,8 @@ uint32_t mem_info(const MemAccess& a) {
 
 bool is_rep_string(const DecodedInsn& d) {
   return d.insn.meta.category == ZYDIS_CATEGORY_STRINGOP &&
-         (d.insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE));
+         (d.insn.attributes &
+          (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE));
 }
 
 }  // namespace qplug::x86_64

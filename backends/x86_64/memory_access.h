@@ -12,9 +12,9 @@ namespace qplug::x86_64 {
 
 struct MemAccess {
   const ZydisDecodedOperand* operand;  // the memory operand (explicit or hidden)
-  int64_t stack_adjust = 0;  // for pushes: the address is [rsp - size] before the push;
-                             // for the parts of a split vector access, the part's offset
-  uint8_t size_shift = 0;    // log2 of the access size in bytes
+  int64_t stack_adjust = 0;            // for pushes: the address is [rsp - size] before the push;
+                                       // for the parts of a split vector access, the part's offset
+  uint8_t size_shift = 0;              // log2 of the access size in bytes
   bool sign_extend = false;
   bool is_store = false;
 };

@@ -74,8 +74,8 @@ bool relocate_far_rip_relative(Xbyak::CodeGenerator& g, const DecodedInsn& d, ui
 
 }  // namespace
 
-bool relocate_plain(Xbyak::CodeGenerator& g, const DecodedInsn& d, int64_t tls,
-                    std::string* error, RelocationInfo* info) {
+bool relocate_plain(Xbyak::CodeGenerator& g, const DecodedInsn& d, int64_t tls, std::string* error,
+                    RelocationInfo* info) {
   if (info) *info = {g.getCurr(), -1};
   uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
   const size_t len = d.length();

@@ -21,17 +21,17 @@ struct Options {
   std::vector<std::string> unset_env;   // -U var
   std::string argv0;                    // -0: overrides guest argv[0] if not empty
   bool argv0_set = false;
-  std::string interp_prefix;            // -L path
-  bool strace = false;                  // -strace
-  std::string log_items;                // -d item[,...]  ("plugin", "strace", ... QEMU's names)
-  std::string log_file;                 // -D file
-  std::vector<PluginSpec> plugins;      // -plugin (same path twice = args appended)
-  bool follow_exec = true;              // -no-follow-exec turns off (qplug-specific)
-  bool log_append = false;              // -log-append: followed children share the -D file
-  std::vector<std::string> warnings;    // deprecation warnings to print (e.g. arg= form)
-  bool help = false;                    // -h / -help
-  bool version = false;                 // -version
-  bool plugin_help = false;             // -plugin help
+  std::string interp_prefix;          // -L path
+  bool strace = false;                // -strace
+  std::string log_items;              // -d item[,...]  ("plugin", "strace", ... QEMU's names)
+  std::string log_file;               // -D file
+  std::vector<PluginSpec> plugins;    // -plugin (same path twice = args appended)
+  bool follow_exec = true;            // -no-follow-exec turns off (qplug-specific)
+  bool log_append = false;            // -log-append: followed children share the -D file
+  std::vector<std::string> warnings;  // deprecation warnings to print (e.g. arg= form)
+  bool help = false;                  // -h / -help
+  bool version = false;               // -version
+  bool plugin_help = false;           // -plugin help
 };
 
 // Parses argv (argv[0] is qplug itself). Errors are one line, e.g.

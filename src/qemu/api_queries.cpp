@@ -132,8 +132,8 @@ QPLUG_API uint64_t qemu_plugin_u64_get(QemuU64 e, unsigned vcpu) {
   return v;
 }
 QPLUG_API void qemu_plugin_u64_set(QemuU64 e, unsigned vcpu, uint64_t value) {
-  std::memcpy(static_cast<uint8_t*>(qemu_plugin_scoreboard_find(e.score, vcpu)) + e.offset,
-              &value, sizeof value);
+  std::memcpy(static_cast<uint8_t*>(qemu_plugin_scoreboard_find(e.score, vcpu)) + e.offset, &value,
+              sizeof value);
 }
 QPLUG_API uint64_t qemu_plugin_u64_sum(QemuU64 e) {
   uint64_t sum = 0;
@@ -174,8 +174,8 @@ QPLUG_API bool qemu_plugin_read_memory_vaddr(uint64_t addr, GByteArray* data, si
 }
 QPLUG_API bool qemu_plugin_write_memory_vaddr(uint64_t addr, GByteArray* data) {
   if (!data || data->len == 0) return false;
-  const size_t left = runtime::rt().ctx.safe_copy(reinterpret_cast<void*>(addr), data->data,
-                                                  data->len);
+  const size_t left =
+      runtime::rt().ctx.safe_copy(reinterpret_cast<void*>(addr), data->data, data->len);
   runtime::rt().dispatcher->invalidate(addr, addr + data->len);
   return left == 0;
 }

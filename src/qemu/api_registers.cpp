@@ -15,8 +15,18 @@ using namespace qplug;
 namespace {
 
 enum class RegKind {
-  kGpr, kRip, kEflags, kSegment, kFsBase, kGsBase, kXmm, kMxcsr, kOrigRax,
-  kX87, kX87Control, kYmmHigh
+  kGpr,
+  kRip,
+  kEflags,
+  kSegment,
+  kFsBase,
+  kGsBase,
+  kXmm,
+  kMxcsr,
+  kOrigRax,
+  kX87,
+  kX87Control,
+  kYmmHigh
 };
 
 struct RegisterInfo {
@@ -125,13 +135,19 @@ const RegisterInfo* from_handle(const void* handle) {
 uint8_t* location(const RegisterInfo& r, uint64_t& scratch) {
   runtime::ThreadState& ts = runtime::current_thread();
   switch (r.kind) {
-    case RegKind::kGpr: return reinterpret_cast<uint8_t*>(&ts.gpr[r.index]);
-    case RegKind::kRip: return reinterpret_cast<uint8_t*>(&ts.rip);
-    case RegKind::kEflags: return reinterpret_cast<uint8_t*>(&ts.rflags);
-    case RegKind::kXmm: return ts.xsave_area + kXsaveXmmOffset + 16 * r.index;
-    case RegKind::kMxcsr: return ts.xsave_area + kXsaveMxcsrOffset;
+    case RegKind::kGpr:
+      return reinterpret_cast<uint8_t*>(&ts.gpr[r.index]);
+    case RegKind::kRip:
+      return reinterpret_cast<uint8_t*>(&ts.rip);
+    case RegKind::kEflags:
+      return reinterpret_cast<uint8_t*>(&ts.rflags);
+    case RegKind::kXmm:
+      return ts.xsave_area + kXsaveXmmOffset + 16 * r.index;
+    case RegKind::kMxcsr:
+      return ts.xsave_area + kXsaveMxcsrOffset;
     case RegKind::kX87:
-    case RegKind::kX87Control: return ts.xsave_area + r.index;
+    case RegKind::kX87Control:
+      return ts.xsave_area + r.index;
     case RegKind::kYmmHigh: {
       // A component in its initial state (XSTATE_BV bit 2 clear) reads as zero.
       const uint64_t xstate_bv = *reinterpret_cast<const uint64_t*>(ts.xsave_area + 512);
@@ -142,10 +158,18 @@ uint8_t* location(const RegisterInfo& r, uint64_t& scratch) {
       }
       return ts.xsave_area + kXsaveYmmHighOffset + 16 * r.index;
     }
-    case RegKind::kSegment: scratch = static_cast<uint64_t>(r.index); break;
-    case RegKind::kFsBase: asm volatile("rdgsbase %0" : "=r"(scratch)); break;  // guest FS is in GS
-    case RegKind::kGsBase: scratch = 0; break;
-    case RegKind::kOrigRax: scratch = ~uint64_t{0}; break;
+    case RegKind::kSegment:
+      scratch = static_cast<uint64_t>(r.index);
+      break;
+    case RegKind::kFsBase:
+      asm volatile("rdgsbase %0" : "=r"(scratch));
+      break;  // guest FS is in GS
+    case RegKind::kGsBase:
+      scratch = 0;
+      break;
+    case RegKind::kOrigRax:
+      scratch = ~uint64_t{0};
+      break;
   }
   return reinterpret_cast<uint8_t*>(&scratch);
 }

@@ -173,8 +173,8 @@ QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cond_cb(qemu_plugin_insn* ins
                                                            void* userdata) {
   insn_point(insn).push_back(cond_action(cb, cond, entry, imm, userdata));
 }
-QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_insn* insn, int op,
-                                                          void* ptr, uint64_t imm) {
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_insn* insn, int op, void* ptr,
+                                                          uint64_t imm) {
   runtime::SlotRef slot;
   slot.fixed = static_cast<uint64_t*>(ptr);
   insn_point(insn).push_back(inline_action(op, slot, imm));

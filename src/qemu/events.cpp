@@ -29,14 +29,22 @@ void each(Event e, Fn&& fn) {
 
 bool condition_holds(runtime::Condition c, uint64_t value, uint64_t imm) {
   switch (c) {
-    case runtime::Condition::kNever: return false;
-    case runtime::Condition::kAlways: return true;
-    case runtime::Condition::kEq: return value == imm;
-    case runtime::Condition::kNe: return value != imm;
-    case runtime::Condition::kLt: return value < imm;
-    case runtime::Condition::kLe: return value <= imm;
-    case runtime::Condition::kGt: return value > imm;
-    case runtime::Condition::kGe: return value >= imm;
+    case runtime::Condition::kNever:
+      return false;
+    case runtime::Condition::kAlways:
+      return true;
+    case runtime::Condition::kEq:
+      return value == imm;
+    case runtime::Condition::kNe:
+      return value != imm;
+    case runtime::Condition::kLt:
+      return value < imm;
+    case runtime::Condition::kLe:
+      return value <= imm;
+    case runtime::Condition::kGt:
+      return value > imm;
+    case runtime::Condition::kGe:
+      return value >= imm;
   }
   return false;
 }
@@ -116,8 +124,8 @@ void syscall_entry(unsigned vcpu, int64_t num, const uint64_t a[8]) {
                                 uint64_t, uint64_t, uint64_t, void*)>(cb.fn)(
           vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], cb.userdata);
     else
-      reinterpret_cast<void (*)(uint64_t, unsigned, int64_t, uint64_t, uint64_t, uint64_t,
-                                uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)>(cb.fn)(
+      reinterpret_cast<void (*)(uint64_t, unsigned, int64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                uint64_t, uint64_t, uint64_t, uint64_t)>(cb.fn)(
           p->id, vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
   });
 }
@@ -127,14 +135,16 @@ bool syscall_filter(unsigned vcpu, int64_t num, const uint64_t a[8], int64_t* sy
   each(Event::kSyscallFilter, [&](PluginContext* p, const Callback& cb) {
     if (filtered) return;  // the first filter that returns true stops the iteration
     if (v7(p))
-      filtered = reinterpret_cast<bool (*)(unsigned, int64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                                           uint64_t, uint64_t, uint64_t, uint64_t, int64_t*, void*)>(
-          cb.fn)(vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], sysret, cb.userdata);
+      filtered =
+          reinterpret_cast<bool (*)(unsigned, int64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                    uint64_t, uint64_t, uint64_t, uint64_t, int64_t*, void*)>(
+              cb.fn)(vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], sysret,
+                     cb.userdata);
     else
-      filtered = reinterpret_cast<bool (*)(uint64_t, unsigned, int64_t, uint64_t, uint64_t, uint64_t,
-                                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                                           int64_t*)>(cb.fn)(p->id, vcpu, num, a[0], a[1], a[2],
-                                                             a[3], a[4], a[5], a[6], a[7], sysret);
+      filtered =
+          reinterpret_cast<bool (*)(uint64_t, unsigned, int64_t, uint64_t, uint64_t, uint64_t,
+                                    uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, int64_t*)>(
+              cb.fn)(p->id, vcpu, num, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], sysret);
   });
   return filtered;
 }

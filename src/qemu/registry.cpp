@@ -1,15 +1,13 @@
 #include "qemu/registry.h"
 
-#include "qemu/plugin_host.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
+#include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
-
 
 namespace qplug::qemu {
 namespace {

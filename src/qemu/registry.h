@@ -36,8 +36,18 @@ struct qemu_plugin_scoreboard {
 namespace qplug::qemu {
 
 enum class Event : int {
-  kVcpuInit, kVcpuExit, kTbTrans, kVcpuIdle, kVcpuResume, kSyscall, kSyscallRet,
-  kFlush, kAtexit, kSyscallFilter, kDiscon, kCount
+  kVcpuInit,
+  kVcpuExit,
+  kTbTrans,
+  kVcpuIdle,
+  kVcpuResume,
+  kSyscall,
+  kSyscallRet,
+  kFlush,
+  kAtexit,
+  kSyscallFilter,
+  kDiscon,
+  kCount
 };
 
 struct Callback {

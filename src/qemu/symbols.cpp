@@ -74,7 +74,8 @@ class SymbolTable {
               s.st_name >= strtab.sh_size)
             continue;
           names_.emplace_back(reinterpret_cast<const char*>(base + strtab.sh_offset + s.st_name));
-          symbols_.push_back({s.st_value + bias, s.st_value + bias + std::max<uint64_t>(s.st_size, 1),
+          symbols_.push_back({s.st_value + bias,
+                              s.st_value + bias + std::max<uint64_t>(s.st_size, 1),
                               names_.back().c_str()});
         }
       }

@@ -49,7 +49,8 @@ struct Block {
   std::vector<std::pair<uint32_t, uint32_t>> lookup_ranges;
   std::vector<ExitStub*> incoming;  // exits of other blocks linked to this one
   std::deque<Action> callouts;
-  std::vector<GuestMark> marks;  // ascending host_offset  // plugin callbacks this block's code points at
+  std::vector<GuestMark>
+      marks;  // ascending host_offset  // plugin callbacks this block's code points at
   bool valid = true;
 };
 

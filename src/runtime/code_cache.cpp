@@ -34,8 +34,8 @@ CodeCache::Zone* CodeCache::new_zone(uint64_t guest_pc, bool anywhere) {
     void* mem = mmap(nullptr, kZoneSize, prot, flags, -1, 0);
     return mem == MAP_FAILED ? nullptr : add_zone(mem);
   }
-  static const int64_t offsets[] = {-(1ll << 28), 1ll << 28,   -(3ll << 28), 3ll << 28,
-                                    -(1ll << 30), 1ll << 30,   -(5ll << 28), 5ll << 28};
+  static const int64_t offsets[] = {-(1ll << 28), 1ll << 28, -(3ll << 28), 3ll << 28,
+                                    -(1ll << 30), 1ll << 30, -(5ll << 28), 5ll << 28};
   for (int64_t off : offsets) {
     const int64_t hint = (static_cast<int64_t>(guest_pc) + off) & ~0xffffll;
     if (hint <= 0x10000 || hint + static_cast<int64_t>(kZoneSize) > (1ll << 47)) continue;

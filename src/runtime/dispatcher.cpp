@@ -10,8 +10,8 @@
 
 #include "os/linux/code_pages.h"
 #include "os/linux/signals.h"
-#include "qemu/plugin_host.h"
 #include "os/linux/syscalls.h"
+#include "qemu/plugin_host.h"
 #include "runtime/runtime.h"
 
 namespace qplug::runtime {
@@ -184,7 +184,8 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
     unlink_exits(b);
     for (ThreadState* t : threads_) {
       LookupEntry& e = t->lookup[lookup_index(b->guest_pc)];
-      if (e.inverted_pc == ~b->guest_pc) __atomic_store_n(&e.inverted_pc, kEmptyTag, __ATOMIC_RELEASE);
+      if (e.inverted_pc == ~b->guest_pc)
+        __atomic_store_n(&e.inverted_pc, kEmptyTag, __ATOMIC_RELEASE);
     }
     by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
     it = blocks_.erase(it);
@@ -250,7 +251,8 @@ bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   static constexpr int kGreg[kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
                                            REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
                                            REG_R12, REG_R13, REG_R14, REG_R15};
-  for (int r = 0; r < kGprCount; ++r) ts.gpr[r] = static_cast<uint64_t>(uc->uc_mcontext.gregs[kGreg[r]]);
+  for (int r = 0; r < kGprCount; ++r)
+    ts.gpr[r] = static_cast<uint64_t>(uc->uc_mcontext.gregs[kGreg[r]]);
   if (mark->r11_spilled) ts.gpr[kR11] = ts.spill_r11;
   if (mark->scratch >= 0) ts.gpr[mark->scratch] = ts.spill_scratch;
   ts.rip = mark->guest_pc;
@@ -320,10 +322,11 @@ void Dispatcher::handle_exit(ThreadState& ts) {
 }
 
 void Dispatcher::print_stats(FILE* out) const {
-  static const char* const names[] = {"none",      "link",        "indirect", "syscall",
-                                      "signal",    "interrupt",   "unsupported", "fault"};
+  static const char* const names[] = {"none",   "link",      "indirect",    "syscall",
+                                      "signal", "interrupt", "unsupported", "fault"};
   std::fprintf(out, "qplug: %zu blocks translated; exits:", all_.size());
-  for (size_t i = 0; i < std::size(names); ++i) std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
+  for (size_t i = 0; i < std::size(names); ++i)
+    std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
   std::fprintf(out, "\n");
 }
 

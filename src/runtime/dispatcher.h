@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "runtime/block.h"
@@ -84,7 +84,7 @@ class Dispatcher {
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};
   std::vector<std::function<void()>> deferred_;  // run at the next exit (at_next_exit)
-  FILE* perf_map_ = nullptr;  // perf's JIT symbol map, when QPLUG_PERF_MAP=1
+  FILE* perf_map_ = nullptr;                     // perf's JIT symbol map, when QPLUG_PERF_MAP=1
 };
 
 }  // namespace qplug::runtime

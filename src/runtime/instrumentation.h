@@ -60,7 +60,7 @@ struct MemAction {
 
 struct BlockInstrumentation {
   std::vector<Action> at_entry;
-  std::vector<std::vector<Action>> before_insn;  // indexed like the block's instructions
+  std::vector<std::vector<Action>> before_insn;     // indexed like the block's instructions
   std::vector<std::vector<MemAction>> mem_of_insn;  // after each access of that instruction
 };
 

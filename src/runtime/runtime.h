@@ -18,10 +18,10 @@ class Dispatcher;
 // The guest's emulated program break (design.md 2: the kernel's brk belongs to
 // the host heap).
 struct GuestBrk {
-  uint64_t start = 0;     // initial break
-  uint64_t current = 0;   // current break
-  uint64_t mapped = 0;    // end of the pages made accessible
-  uint64_t limit = 0;     // end of the reserved region
+  uint64_t start = 0;    // initial break
+  uint64_t current = 0;  // current break
+  uint64_t mapped = 0;   // end of the pages made accessible
+  uint64_t limit = 0;    // end of the reserved region
 };
 
 struct Runtime {

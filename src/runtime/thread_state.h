@@ -17,8 +17,23 @@ namespace qplug::runtime {
 // Guest general registers in hardware encoding order, so that register number
 // N of an instruction indexes gpr[N].
 enum GuestReg : int {
-  kRax, kRcx, kRdx, kRbx, kRsp, kRbp, kRsi, kRdi,
-  kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15, kGprCount
+  kRax,
+  kRcx,
+  kRdx,
+  kRbx,
+  kRsp,
+  kRbp,
+  kRsi,
+  kRdi,
+  kR8,
+  kR9,
+  kR10,
+  kR11,
+  kR12,
+  kR13,
+  kR14,
+  kR15,
+  kGprCount
 };
 
 // Why translated code returned to the dispatcher.
@@ -47,16 +62,16 @@ inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & 0xffff; }
 
 struct alignas(64) ThreadState {
   // --- touched by translated code ---
-  uint64_t spill_r11;    // guest r11 while r11 carries an exit argument or target
-  uint64_t spill_rcx;    // guest rcx during the inline indirect-branch lookup
+  uint64_t spill_r11;      // guest r11 while r11 carries an exit argument or target
+  uint64_t spill_rcx;      // guest rcx during the inline indirect-branch lookup
   uint64_t spill_scratch;  // guest value of the relocator's scratch register
   uint64_t spill_target;   // an indirect call's target while plugin actions run
-  uint64_t jump_target;  // host address for the final indirect jump
+  uint64_t jump_target;    // host address for the final indirect jump
   uint64_t exit_arg;
   ExitReason exit_reason;
-  uint64_t host_rsp;     // host stack pointer saved by enter_cache
-  uint64_t exit_common;  // host address of the common exit routine
-  uint64_t host_mxcsr;   // MXCSR the host runs with (0x1f80)
+  uint64_t host_rsp;        // host stack pointer saved by enter_cache
+  uint64_t exit_common;     // host address of the common exit routine
+  uint64_t host_mxcsr;      // MXCSR the host runs with (0x1f80)
   uint32_t signal_pending;  // non-zero when a host handler queued a guest signal
   uint32_t pad0;
   uint64_t gpr[kGprCount];

@@ -21,9 +21,9 @@ struct Region {
   int prot;
 };
 
-std::recursive_mutex mutex;           // also taken from the SIGSEGV handler of a faulting thread
-std::map<uint64_t, Region> regions;   // start -> region, non-overlapping
-std::set<uint64_t> protected_pages;   // pages qplug made read-only
+std::recursive_mutex mutex;          // also taken from the SIGSEGV handler of a faulting thread
+std::map<uint64_t, Region> regions;  // start -> region, non-overlapping
+std::set<uint64_t> protected_pages;  // pages qplug made read-only
 
 // Splits so that `at` starts a region (if a region covers it).
 void split_at(uint64_t at) {

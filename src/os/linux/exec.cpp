@@ -116,7 +116,7 @@ int64_t follow_execve(int dirfd, uint64_t path_addr, uint64_t argv_addr, uint64_
 
   std::vector<std::string> args{R.qplug_path};
   cli::Options inherited = R.options;  // the new image gets its own -0
-  inherited.set_env.clear();  // the guest's envp already reflects -E and -U
+  inherited.set_env.clear();           // the guest's envp already reflects -E and -U
   inherited.unset_env.clear();
   inherited.argv0 = argv0;
   inherited.log_append = true;  // the new image adds to the log this process started

@@ -108,8 +108,9 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       return;
     }
     char msg[160];
-    snprintf(msg, sizeof msg, "qplug: internal error: signal %d (%s) at host pc %p, guest pc 0x%lx\n",
-             sig, strsignal(sig), static_cast<void*>(pc),
+    snprintf(msg, sizeof msg,
+             "qplug: internal error: signal %d (%s) at host pc %p, guest pc 0x%lx\n", sig,
+             strsignal(sig), static_cast<void*>(pc),
              static_cast<unsigned long>(runtime::current_thread().rip));
     write_stderr(msg);
     die_of_signal(sig);
@@ -224,7 +225,8 @@ uint64_t deliver(ThreadState& ts, int sig, const siginfo_t& info, uint64_t old_m
 void init_thread_signals() {
   static constexpr size_t kAltStackSize = 256 * 1024;
   stack_t ss{};
-  ss.ss_sp = mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ss.ss_sp =
+      mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ss.ss_size = kAltStackSize;
   sigaltstack(&ss, nullptr);
 }
@@ -244,7 +246,8 @@ int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigset
   if (sigsetsize != 8) return -EINVAL;
   if (sig < 1 || sig > kMaxSig) return -EINVAL;
   KernelSigaction next{};
-  if (act && runtime::Dispatcher::read_guest(act, &next, sizeof next) != sizeof next) return -EFAULT;
+  if (act && runtime::Dispatcher::read_guest(act, &next, sizeof next) != sizeof next)
+    return -EFAULT;
   if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
   if (oact) {
     const KernelSigaction old = guest_actions[sig];

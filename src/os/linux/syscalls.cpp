@@ -34,10 +34,23 @@ constexpr long kNotStarted = -512;  // ERESTARTSYS: safe_syscall saw a pending s
 
 bool is_restartable(long nr) {
   switch (nr) {
-    case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2: case SYS_poll:
-    case SYS_ppoll: case SYS_select: case SYS_pselect6: case SYS_msgrcv: case SYS_msgsnd:
-    case SYS_semop: case SYS_semtimedop: case SYS_clock_nanosleep: case SYS_nanosleep:
-    case SYS_io_getevents: case SYS_rt_sigtimedwait: case SYS_rt_sigsuspend: case SYS_pause:
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+    case SYS_epoll_pwait2:
+    case SYS_poll:
+    case SYS_ppoll:
+    case SYS_select:
+    case SYS_pselect6:
+    case SYS_msgrcv:
+    case SYS_msgsnd:
+    case SYS_semop:
+    case SYS_semtimedop:
+    case SYS_clock_nanosleep:
+    case SYS_nanosleep:
+    case SYS_io_getevents:
+    case SYS_rt_sigtimedwait:
+    case SYS_rt_sigsuspend:
+    case SYS_pause:
       return false;
     default:
       return true;
@@ -150,9 +163,14 @@ void handle_syscall(ThreadState& ts) {
   auto& R = runtime::rt();
   if (qemu::active()) {
     const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
-    const uint64_t args[8] = {ts.gpr[runtime::kRdi], ts.gpr[runtime::kRsi], ts.gpr[runtime::kRdx],
-                              ts.gpr[runtime::kR10], ts.gpr[runtime::kR8],  ts.gpr[runtime::kR9],
-                              0, 0};
+    const uint64_t args[8] = {ts.gpr[runtime::kRdi],
+                              ts.gpr[runtime::kRsi],
+                              ts.gpr[runtime::kRdx],
+                              ts.gpr[runtime::kR10],
+                              ts.gpr[runtime::kR8],
+                              ts.gpr[runtime::kR9],
+                              0,
+                              0};
     const auto vcpu = static_cast<unsigned>(ts.vcpu_index);
     struct Hooks {
       unsigned vcpu;
@@ -178,7 +196,8 @@ void handle_syscall(ThreadState& ts) {
     } else {
       dispatch_traced(ts);
     }
-    if (nr != SYS_rt_sigreturn) qemu::syscall_return(vcpu, nr, static_cast<int64_t>(ts.gpr[runtime::kRax]));
+    if (nr != SYS_rt_sigreturn)
+      qemu::syscall_return(vcpu, nr, static_cast<int64_t>(ts.gpr[runtime::kRax]));
     return;
   }
   dispatch_traced(ts);
@@ -206,9 +225,8 @@ void dispatch_traced(ThreadState& ts) {
 
 void dispatch_syscall(ThreadState& ts) {
   const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
-  const uint64_t a1 = ts.gpr[runtime::kRdi], a2 = ts.gpr[runtime::kRsi],
-                 a3 = ts.gpr[runtime::kRdx], a4 = ts.gpr[runtime::kR10],
-                 a5 = ts.gpr[runtime::kR8], a6 = ts.gpr[runtime::kR9];
+  const uint64_t a1 = ts.gpr[runtime::kRdi], a2 = ts.gpr[runtime::kRsi], a3 = ts.gpr[runtime::kRdx],
+                 a4 = ts.gpr[runtime::kR10], a5 = ts.gpr[runtime::kR8], a6 = ts.gpr[runtime::kR9];
   auto& R = runtime::rt();
   int64_t ret;
   switch (nr) {
@@ -311,8 +329,8 @@ void dispatch_syscall(ThreadState& ts) {
       ret = R.ctx.safe_syscall(nr, a1, a2, a3, a4, a5, a6);
       break;
   }
-  if (ret == kNotStarted || (ret == -EINTR && ts.signal_pending && pending_signal_restarts() &&
-                             is_restartable(nr))) {
+  if (ret == kNotStarted ||
+      (ret == -EINTR && ts.signal_pending && pending_signal_restarts() && is_restartable(nr))) {
     ts.rip -= 2;  // re-execute the syscall after the guest's handler returns
     return;
   }

@@ -61,8 +61,10 @@ void* thread_main(void* arg) {
   const long tid = raw_syscall(SYS_gettid);
   // Both tid stores happen before any guest code of the child runs, as the
   // kernel does them: the child's exit clears the same word (pthread_join).
-  if (start->flags & CLONE_PARENT_SETTID) *reinterpret_cast<int*>(start->ptid) = static_cast<int>(tid);
-  if (start->flags & CLONE_CHILD_SETTID) *reinterpret_cast<int*>(start->ctid) = static_cast<int>(tid);
+  if (start->flags & CLONE_PARENT_SETTID)
+    *reinterpret_cast<int*>(start->ptid) = static_cast<int>(tid);
+  if (start->flags & CLONE_CHILD_SETTID)
+    *reinterpret_cast<int*>(start->ctid) = static_cast<int>(tid);
   if (start->flags & CLONE_CHILD_CLEARTID) clear_child_tid = start->ctid;
   init_thread_signals();
   R.dispatcher->add_thread(&ts);
