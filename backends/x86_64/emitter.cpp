@@ -518,6 +518,16 @@ size_t max_block_size(size_t n_insns) {
   return n_insns * kMaxHostBytesPerInsn + 2 * kMaxTransferBytes + 3 * kSlowPathBytes;
 }
 
+void write_far_jump(uint8_t* where, const uint8_t* target) {
+  static const uint8_t kJmpRipIndirect[6] = {0xFF, 0x25, 0, 0, 0, 0};
+  std::memcpy(where, kJmpRipIndirect, sizeof kJmpRipIndirect);
+  uint64_t address = reinterpret_cast<uint64_t>(target);
+  // Plain stores suffice: an exit is pointed at the trampoline only after it
+  // is written, and a retarget happens only after invalidation has pointed
+  // the exit back at its slow path.
+  std::memcpy(where + 6, &address, sizeof address);
+}
+
 bool patch_rel32(uint8_t* patch_site, const uint8_t* target) {
   const int64_t rel = target - (patch_site + 4);
   if (!fits_int32(rel)) return false;

@@ -54,4 +54,7 @@ size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr);
 // Writes `target` into the rel32 at `patch_site` if it is in range.
 bool patch_rel32(uint8_t* patch_site, const uint8_t* target);
 
+// Writes `jmp qword [rip+0]; .quad target` (14 bytes) at `where`.
+void write_far_jump(uint8_t* where, const uint8_t* target);
+
 }  // namespace qplug::x86_64

@@ -23,6 +23,7 @@ struct ExitStub {
   uint8_t* slow_path = nullptr;   // code that leaves to the dispatcher (reason kLink)
   Block* owner = nullptr;
   Block* linked_to = nullptr;
+  uint8_t* far_trampoline = nullptr;  // jmp [rip+0]; .quad target, for targets beyond rel32
 };
 
 // Where the host code of one guest instruction starts, and where the guest's

@@ -152,7 +152,18 @@ Block* Dispatcher::block_for(uint64_t pc) {
 
 void Dispatcher::link(ExitStub* stub, Block* target) {
   if (!stub->owner->valid || !target->valid) return;
-  if (!x86_64::patch_rel32(stub->patch_site, target->body)) return;  // zones too far apart
+  if (!x86_64::patch_rel32(stub->patch_site, target->body)) {
+    // Zones more than 2 GiB apart (JIT code far from the program, say): go
+    // through a trampoline near the exit that jumps to a 64-bit address.
+    if (!stub->far_trampoline) {
+      uint8_t* t = rt().cache.reserve(stub->owner->guest_pc, 16);
+      if (!t) return;
+      rt().cache.commit(t, 14);
+      stub->far_trampoline = t;
+    }
+    x86_64::write_far_jump(stub->far_trampoline, target->body);
+    if (!x86_64::patch_rel32(stub->patch_site, stub->far_trampoline)) return;
+  }
   if (stub->linked_to != target) {
     stub->linked_to = target;
     target->incoming.push_back(stub);
