@@ -5,11 +5,12 @@
  * Arguments:
  *   filename=PATH  output file (default "file.drcov.trace"); every "%p" in
  *                  PATH is replaced by the process id when the file is
- *                  written, so that processes started by fork or execve (which
- *                  run the plugin too) each write their own file. Without
- *                  "%p" all of them write the same file and the last process
- *                  to exit wins. A relative PATH is taken from the working
- *                  directory at start-up.
+ *                  written. Without "%p", the first process writes PATH and
+ *                  every other process of the run (fork children, and
+ *                  programs qplug follows across execve, which it marks with
+ *                  QPLUG_FOLLOWED in its own environment) writes PATH.<pid>,
+ *                  so each process has its own file. A relative PATH is taken
+ *                  from the working directory at start-up.
  * Unknown arguments are ignored, as QEMU's drcov does.
  *
  * The file is written at exit:
@@ -222,9 +223,13 @@ static const Mapping *find_mapping(GArray *maps, uint64_t addr) {
   return NULL;
 }
 
+static pid_t install_pid;
+
 static char *output_name(void) {
   char pid[32];
   snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+  const int other_process = getpid() != install_pid || getenv("QPLUG_FOLLOWED") != NULL;
+  if (other_process && !strstr(filename, "%p")) return g_strdup_printf("%s.%s", filename, pid);
   GString *name = g_string_new("");
   for (const char *p = filename; *p; p++) {
     if (p[0] == '%' && p[1] == 'p') {
@@ -351,6 +356,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     }
   }
   filename = g_canonicalize_filename(name, NULL);
+  install_pid = getpid();
   blocks = g_hash_table_new(block_hash, block_equal);
   qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans, NULL);
   qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);

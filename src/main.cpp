@@ -127,6 +127,11 @@ int main(int argc, char** argv) {
     if (FILE* log = fdopen(fd, "w")) R.log = log;
   }
   R.options = o;  // plugins may log from install
+  // The guest's environment is taken now, before qplug marks its own.
+  std::vector<std::string> guest_env = guest_environment(o);
+  // A program reached by following execve: plugins may tell (drcov names its
+  // file per process). Only qplug's own environment; the guest never sees it.
+  if (o.log_append) setenv("QPLUG_FOLLOWED", "1", 1);
   // QEMU installs plugins before it loads the guest (qemu-abi.md 1.3).
   if (Result<void> loaded = qemu::load_plugins(o.plugins); !loaded) fail(loaded.error());
   Result<loader::GuestProgram> program =
@@ -144,7 +149,7 @@ int main(int argc, char** argv) {
   stack.argv = o.guest_argv;
   if (stack.argv.empty()) stack.argv.push_back(o.program);
   if (o.argv0_set) stack.argv[0] = o.argv0;
-  stack.envp = guest_environment(o);
+  stack.envp = std::move(guest_env);
   stack.execfn = o.program;
   Result<uint64_t> sp = loader::build_initial_stack(R.program, stack);
   if (!sp) fail(sp.error());
