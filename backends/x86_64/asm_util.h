@@ -29,11 +29,11 @@ inline Xbyak::Address tls8(Xbyak::CodeGenerator& g, int64_t base, size_t field) 
   g.db(0x64);
   return g.byte[reinterpret_cast<void*>(base + static_cast<int64_t>(field))];
 }
-// %fs:[index * 8 + field] for an array field of ThreadState.
+// %fs:[index * scale + field] for an array field of ThreadState.
 inline Xbyak::Address tls_indexed(Xbyak::CodeGenerator& g, int64_t base, size_t field,
-                                  const Xbyak::Reg64& index) {
+                                  const Xbyak::Reg64& index, int scale = 8) {
   g.db(0x64);
-  return g.qword[index * 8 + static_cast<size_t>(base + static_cast<int64_t>(field))];
+  return g.qword[index * scale + static_cast<size_t>(base + static_cast<int64_t>(field))];
 }
 
 #define QPLUG_TLS_FIELD(field) offsetof(::qplug::runtime::ThreadState, field)

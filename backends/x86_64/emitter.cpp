@@ -151,23 +151,30 @@ class BlockEmitter {
     g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
   }
 
+  // rcx = lookup_index(r11) * 4, without touching flags: the 16-bit
+  // truncations keep the low 14 bits of the target (scaled), so an entry is
+  // at rcx * 4 (16 bytes each).
+  void lookup_offset_into_rcx() {
+    g_.movzx(g_.ecx, g_.r11w);
+    g_.lea(g_.ecx, g_.ptr[g_.rcx * 4]);
+    g_.movzx(g_.ecx, g_.cx);
+  }
+
   // Inline lookup of the guest target in r11 (guest r11 parked in spill_r11).
   // Flag-free: the tag compare is lea + jrcxz, so no eflags save is needed.
   void lookup_and_jump() {
     const size_t begin = offset();
     Xbyak::Label hit;
     g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
-    g_.movzx(g_.ecx, g_.r11w);
-    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
-    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx));  // ~tag
+    lookup_offset_into_rcx();
+    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx, 4));  // ~tag
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);                                 // target - tag
     g_.jrcxz(hit);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     leave_with_r11(ExitReason::kIndirect);
     g_.L(hit);
-    g_.movzx(g_.ecx, g_.r11w);
-    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.rcx]);
-    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup) + 8, g_.rcx));
+    lookup_offset_into_rcx();
+    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup) + 8, g_.rcx, 4));
     g_.jmp(g_.rcx);  // to the target's indirect entry, which restores rcx and r11
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));

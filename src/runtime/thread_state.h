@@ -48,7 +48,7 @@ enum class ExitReason : uint64_t {
   kFault,        // a guest instruction faulted; the handler stored the guest state
 };
 
-// Entries of the indirect-branch lookup table, indexed by the low 16 bits of
+// Entries of the indirect-branch lookup table, indexed by the low 14 bits of
 // the guest target. The tag is stored inverted (~pc) so that the flags-free
 // compare is one lea (~pc + target + 1 == target - pc) and so that zeroed
 // memory is an empty table: tag 0 stands for pc ~0, which no guest code has.
@@ -57,8 +57,10 @@ struct LookupEntry {
   uint64_t host_code;
 };
 inline constexpr uint64_t kEmptyTag = 0;
-inline constexpr size_t kLookupEntries = size_t{1} << 16;
-inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & 0xffff; }
+// 16 Ki entries (256 KiB per thread): glibc zeroes every thread's static TLS,
+// so the table's size is paid at each thread's (and the process's) start.
+inline constexpr size_t kLookupEntries = size_t{1} << 14;
+inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & (kLookupEntries - 1); }
 
 struct alignas(64) ThreadState {
   // --- touched by translated code ---

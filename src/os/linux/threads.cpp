@@ -114,7 +114,7 @@ int64_t create_guest_thread(ThreadState& parent, uint64_t flags, uint64_t stack,
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  // glibc carves the static TLS (ThreadState with its 1 MiB lookup table) out
+  // glibc carves the static TLS (ThreadState with its lookup table) out
   // of the stack: leave room for it plus the dispatcher's and plugins' stack.
   pthread_attr_setstacksize(&attr, sizeof(ThreadState) + (2 << 20));
   pthread_t thread;
