@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_in;
   for (char** e = environ; *e; ++e) env_in.emplace_back(*e);
   Result<cli::Options> parsed = cli::parse_command_line(argc, argv, env_in);
+  // A followed child gets every option on its command line; QEMU_* variables
+  // in the guest's environment would add the same plugin twice.
+  if (parsed && parsed->log_append) parsed = cli::parse_command_line(argc, argv, {});
   if (!parsed) {
     if (parsed.error().exit_status == 0) {  // -d help: the list of log items
       std::printf("%s\n", parsed.error().message.c_str());
