@@ -8,6 +8,7 @@ pkgs=(
   qemu-user
   # programs the end-to-end tests run natively and under qplug
   bash coreutils findutils grep sed gawk python3 perl sqlite3 gzip xz-utils zstd tar file
+  golang-go  # a Go test program (node and java are tested when present)
 )
 missing=()
 for p in "${pkgs[@]}"; do
