@@ -1,6 +1,8 @@
 #include "os/linux/code_pages.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cstdio>
 #include <iterator>
@@ -19,11 +21,16 @@ constexpr uint64_t kPage = 4096;
 struct Region {
   uint64_t end;
   int prot;
+  bool shared = false;  // MAP_SHARED: other mappings of the file see its writes
+  uint64_t dev = 0, ino = 0, file_offset = 0;
 };
 
 std::recursive_mutex mutex;          // also taken from the SIGSEGV handler of a faulting thread
 std::map<uint64_t, Region> regions;  // start -> region, non-overlapping
-std::set<uint64_t> protected_pages;  // pages qplug made read-only
+// Pages qplug made read-only -> the code pages whose translations a write to
+// them invalidates (the page itself for RWX code, the executable view for a
+// writable alias of shared memory).
+std::map<uint64_t, std::set<uint64_t>> protected_pages;
 
 // Splits so that `at` starts a region (if a region covers it).
 void split_at(uint64_t at) {
@@ -31,7 +38,8 @@ void split_at(uint64_t at) {
   if (it == regions.begin()) return;
   --it;
   if (it->first < at && at < it->second.end) {
-    Region tail{it->second.end, it->second.prot};
+    Region tail = it->second;
+    tail.file_offset += at - it->first;
     it->second.end = at;
     regions.emplace(at, tail);
   }
@@ -44,11 +52,22 @@ void erase_range(uint64_t begin, uint64_t end) {
   protected_pages.erase(protected_pages.lower_bound(begin), protected_pages.lower_bound(end));
 }
 
-int prot_at(uint64_t addr) {
+const std::pair<const uint64_t, Region>* region_at(uint64_t addr) {
   auto it = regions.upper_bound(addr);
-  if (it == regions.begin()) return -1;
+  if (it == regions.begin()) return nullptr;
   --it;
-  return addr < it->second.end ? it->second.prot : -1;
+  return addr < it->second.end ? &*it : nullptr;
+}
+
+int prot_at(uint64_t addr) {
+  const auto* r = region_at(addr);
+  return r ? r->second.prot : -1;
+}
+
+void protect_page(uint64_t page, uint64_t code_page) {
+  auto [it, inserted] = protected_pages.try_emplace(page);
+  it->second.insert(code_page);
+  if (inserted) mprotect(reinterpret_cast<void*>(page), kPage, prot_at(page) & ~PROT_WRITE);
 }
 
 }  // namespace
@@ -59,21 +78,31 @@ void code_pages_init() {
   char line[512];
   std::lock_guard guard(mutex);
   while (std::fgets(line, sizeof line, maps)) {
-    unsigned long begin, end;
+    unsigned long begin, end, offset, ino;
+    unsigned major, minor;
     char perms[5];
-    if (std::sscanf(line, "%lx-%lx %4s", &begin, &end, perms) != 3) continue;
+    if (std::sscanf(line, "%lx-%lx %4s %lx %x:%x %lu", &begin, &end, perms, &offset, &major, &minor,
+                    &ino) != 7)
+      continue;
     const int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
                      (perms[2] == 'x' ? PROT_EXEC : 0);
-    regions[begin] = Region{end, prot};
+    regions[begin] = Region{end, prot, perms[3] == 's', makedev(major, minor), ino, offset};
   }
   std::fclose(maps);
 }
 
-void note_mmap(uint64_t addr, uint64_t len, int prot) {
+void note_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset) {
+  Region r{(addr + len + kPage - 1) & ~(kPage - 1), prot};
+  struct stat st;
+  if ((flags & MAP_SHARED) && fd >= 0 && fstat(fd, &st) == 0) {
+    r.shared = true;
+    r.dev = st.st_dev;
+    r.ino = st.st_ino;
+    r.file_offset = offset;
+  }
   std::lock_guard guard(mutex);
-  const uint64_t end = (addr + len + kPage - 1) & ~(kPage - 1);
-  erase_range(addr, end);
-  regions[addr] = Region{end, prot};
+  erase_range(addr, r.end);
+  regions[addr] = r;
 }
 
 void note_mprotect(uint64_t addr, uint64_t len, int prot) {
@@ -96,10 +125,22 @@ void note_munmap(uint64_t addr, uint64_t len) {
 void protect_translated(uint64_t begin, uint64_t end) {
   std::lock_guard guard(mutex);
   for (uint64_t page = begin & ~(kPage - 1); page < end; page += kPage) {
-    const int prot = prot_at(page);
-    if (prot < 0 || (prot & (PROT_WRITE | PROT_EXEC)) != (PROT_WRITE | PROT_EXEC)) continue;
-    if (!protected_pages.insert(page).second) continue;
-    mprotect(reinterpret_cast<void*>(page), kPage, prot & ~PROT_WRITE);
+    const auto* code = region_at(page);
+    if (!code) continue;
+    const Region& r = code->second;
+    if ((r.prot & (PROT_WRITE | PROT_EXEC)) == (PROT_WRITE | PROT_EXEC)) protect_page(page, page);
+    if (!r.shared || r.ino == 0) continue;
+    // Shared memory: every writable view of the same file bytes is an alias
+    // through which the code can change (double-mapped JIT code).
+    const uint64_t file_offset = r.file_offset + (page - code->first);
+    for (const auto& [start, other] : regions) {
+      if (start == code->first || !other.shared || other.ino != r.ino || other.dev != r.dev ||
+          !(other.prot & PROT_WRITE))
+        continue;
+      if (file_offset < other.file_offset || file_offset >= other.file_offset + (other.end - start))
+        continue;
+      protect_page(start + (file_offset - other.file_offset), page);
+    }
   }
 }
 
@@ -111,8 +152,9 @@ bool handle_code_write(uint64_t addr) {
   std::lock_guard guard(mutex);
   auto it = protected_pages.find(page);
   if (it == protected_pages.end()) return false;
+  for (uint64_t code_page : it->second)
+    runtime::rt().dispatcher->invalidate(code_page, code_page + kPage);
   protected_pages.erase(it);
-  runtime::rt().dispatcher->invalidate(page, page + kPage);
   mprotect(reinterpret_cast<void*>(page), kPage, prot_at(page));
   return true;
 }

@@ -19,12 +19,14 @@ namespace qplug::os {
 void code_pages_init();  // reads /proc/self/maps once, before the guest runs
 
 // Called by the guest's memory syscalls after they succeed.
-void note_mmap(uint64_t addr, uint64_t len, int prot);
+void note_mmap(uint64_t addr, uint64_t len, int prot, int flags = 0, int fd = -1,
+               uint64_t offset = 0);
 void note_mprotect(uint64_t addr, uint64_t len, int prot);
 void note_munmap(uint64_t addr, uint64_t len);
 
 // Called after translating guest code in [begin, end): write-protects those of
-// its pages that the guest has mapped writable and executable.
+// its pages that the guest has mapped writable and executable, and, for code in
+// shared memory, every writable view of the same bytes (double-mapped JITs).
 void protect_translated(uint64_t begin, uint64_t end);
 
 // From the SIGSEGV handler: if `addr` is on a page qplug write-protected,

@@ -240,7 +240,7 @@ void dispatch_syscall(ThreadState& ts) {
       ret = raw_syscall(nr, a1, a2, a3, a4, a5, a6);
       if (ret >= 0) {
         if (a4 & MAP_FIXED) R.dispatcher->invalidate(ret, ret + a2);
-        note_mmap(ret, a2, static_cast<int>(a3));
+        note_mmap(ret, a2, static_cast<int>(a3), static_cast<int>(a4), static_cast<int>(a5), a6);
       }
       break;
     case SYS_munmap:
