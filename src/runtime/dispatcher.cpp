@@ -1,5 +1,6 @@
 #include "runtime/dispatcher.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -224,9 +225,14 @@ Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
 }
 
 void Dispatcher::force_exit(const ucontext_t* uc) {
-  // Another thread may be changing the block maps: then this thread notices
-  // its signal at its next exit to the dispatcher instead of right away.
+  // Another thread may be translating: give it the CPU until it is done (a
+  // bounded wait; past it, this thread notices its signal at its next exit
+  // to the dispatcher instead of right away).
   std::unique_lock guard(mutex_, std::try_to_lock);
+  for (int tries = 0; !guard.owns_lock() && tries < 10000; ++tries) {
+    sched_yield();
+    guard.try_lock();
+  }
   if (!guard.owns_lock()) return;
   const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   Block* b = block_at_host(pc);
