@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,7 +95,40 @@ int main(void) {
   printf("read without SA_RESTART: %s\n", read_interrupted(0) == 0 ? "EINTR" : "not interrupted");
   printf("read with SA_RESTART: %s\n", read_interrupted(1) == 1 ? "restarted" : "failed");
 
-  // 5. SIG_IGN and a default action that kills: the parent sees the signal.
+  // 5. Waiting for signals: sigtimedwait and signalfd on a blocked signal, and
+  //    sigsuspend woken by a handler for a signal a child sends.
+  sigset_t wait_set;
+  sigemptyset(&wait_set);
+  sigaddset(&wait_set, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &wait_set, NULL);
+  raise(SIGUSR2);
+  siginfo_t waited;
+  struct timespec timeout = {1, 0};
+  printf("sigtimedwait: %d\n", sigtimedwait(&wait_set, &waited, &timeout) == SIGUSR2);
+  int sfd = signalfd(-1, &wait_set, 0);
+  raise(SIGUSR2);
+  struct signalfd_siginfo ssi;
+  printf("signalfd: %d\n", read(sfd, &ssi, sizeof ssi) == sizeof ssi && ssi.ssi_signo == SIGUSR2);
+  close(sfd);
+  sigprocmask(SIG_UNBLOCK, &wait_set, NULL);
+  sigset_t block_usr1, before;
+  sigemptyset(&block_usr1);
+  sigaddset(&block_usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &block_usr1, &before);
+  usr1 = 0;
+  pid_t sender = fork();
+  if (sender == 0) {
+    kill(getppid(), SIGUSR1);
+    _exit(0);
+  }
+  sigset_t during = before;
+  sigdelset(&during, SIGUSR1);
+  while (!usr1) sigsuspend(&during);
+  waitpid(sender, NULL, 0);
+  sigprocmask(SIG_SETMASK, &before, NULL);
+  printf("sigsuspend woken by handler: %d\n", usr1 != 0);
+
+  // 6. SIG_IGN and a default action that kills: the parent sees the signal.
   signal(SIGUSR2, SIG_IGN);
   raise(SIGUSR2);
   pid_t child = fork();
