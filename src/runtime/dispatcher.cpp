@@ -12,6 +12,7 @@
 #include "os/linux/code_pages.h"
 #include "os/linux/signals.h"
 #include "os/linux/syscalls.h"
+#include "os/linux/ucontext_regs.h"
 #include "qemu/plugin_host.h"
 #include "runtime/runtime.h"
 
@@ -265,11 +266,7 @@ bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
     mark = &m;
   }
   if (!mark || (mark->exact && mark->host_offset != offset)) return false;
-  static constexpr int kGreg[kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
-                                           REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
-                                           REG_R12, REG_R13, REG_R14, REG_R15};
-  for (int r = 0; r < kGprCount; ++r)
-    ts.gpr[r] = static_cast<uint64_t>(uc->uc_mcontext.gregs[kGreg[r]]);
+  os::gregs_to_guest(uc->uc_mcontext.gregs, ts.gpr);
   if (mark->r11_spilled) ts.gpr[kR11] = ts.spill_r11;
   if (mark->scratch >= 0) ts.gpr[mark->scratch] = ts.spill_scratch;
   ts.rip = mark->guest_pc;

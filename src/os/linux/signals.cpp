@@ -12,6 +12,7 @@
 
 #include "os/linux/code_pages.h"
 #include "os/linux/raw_syscall.h"
+#include "os/linux/ucontext_regs.h"
 #include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
@@ -50,11 +51,6 @@ struct PendingSignals {
 thread_local PendingSignals pending __attribute__((tls_model("initial-exec")));
 thread_local GuestAltStack guest_altstack __attribute__((tls_model("initial-exec")));
 thread_local siginfo_t fault_info __attribute__((tls_model("initial-exec")));
-
-// ucontext gregs index of each guest register, in hardware encoding order.
-constexpr int kGregOf[runtime::kGprCount] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
-                                             REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
-                                             REG_R12, REG_R13, REG_R14, REG_R15};
 
 bool is_synchronous(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
@@ -194,7 +190,7 @@ uint64_t deliver(ThreadState& ts, int sig, const siginfo_t& info, uint64_t old_m
   uc->uc_stack.ss_size = guest_altstack.size;
   uc->uc_stack.ss_flags = guest_altstack.flags;
   greg_t* g = uc->uc_mcontext.gregs;
-  for (int r = 0; r < runtime::kGprCount; ++r) g[kGregOf[r]] = static_cast<greg_t>(ts.gpr[r]);
+  guest_to_gregs(ts.gpr, g);
   g[REG_RIP] = static_cast<greg_t>(ts.rip);
   g[REG_EFL] = static_cast<greg_t>(ts.rflags);
   g[REG_CSGSFS] = 0x33;
@@ -288,7 +284,7 @@ int64_t guest_sigaltstack(ThreadState& ts, uint64_t ss_addr, uint64_t old_addr) 
 void guest_rt_sigreturn(ThreadState& ts) {
   auto* uc = reinterpret_cast<ucontext_t*>(ts.gpr[runtime::kRsp]);
   const greg_t* g = uc->uc_mcontext.gregs;
-  for (int r = 0; r < runtime::kGprCount; ++r) ts.gpr[r] = static_cast<uint64_t>(g[kGregOf[r]]);
+  gregs_to_guest(g, ts.gpr);
   ts.rip = static_cast<uint64_t>(g[REG_RIP]);
   constexpr uint64_t kUserFlags = 0x40dd5;  // CF PF AF ZF SF TF DF OF AC (FIX_EFLAGS)
   ts.rflags = (ts.rflags & ~kUserFlags) | (static_cast<uint64_t>(g[REG_EFL]) & kUserFlags);
