@@ -37,6 +37,7 @@ runtime::Action callback_action(void* cb, void* userdata) {
   a.fn = reinterpret_cast<runtime::VcpuCallback>(cb);
   a.userdata = userdata;
   a.owner = qemu::current_plugin();
+  a.runner = &qemu::run_callout;
   return a;
 }
 

@@ -182,8 +182,10 @@ void at_exit() {
   });
 }
 
-int run_callout(const void* action_ptr) {
-  return run_allowing_set_pc([](void* p) { run_action(p); }, const_cast<void*>(action_ptr)) ? 1 : 0;
+int run_callout(const runtime::Action& action) {
+  return run_allowing_set_pc([](void* p) { run_action(p); }, const_cast<runtime::Action*>(&action))
+             ? 1
+             : 0;
 }
 
 void run_action(const void* action_ptr) {

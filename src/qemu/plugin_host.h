@@ -39,7 +39,7 @@ void at_exit();  // once, at exit_group; the last plugin registered runs first
 // Called by the callout routine (guest state saved) for a callback action.
 // Returns 1 when the callback called qemu_plugin_set_pc (ThreadState::rip is
 // the new pc and the routine leaves to the dispatcher), else 0.
-int run_callout(const void* action);
+int run_callout(const runtime::Action& action);
 void run_action(const void* action);
 
 // Runs `body(arg)` so that qemu_plugin_set_pc inside it unwinds back here:

@@ -55,7 +55,7 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
     for (int e = 0; e < static_cast<int>(Event::kCount); ++e)
       registry().set(p, static_cast<Event>(e), nullptr, nullptr);
     runtime::rt().dispatcher->flush_all();
-    flushed();
+    runtime::rt().tool->flush();  // every plugin of the tool, static ones too
     if (cb) {
       ScopedPlugin running(&p);
       if (p.version >= 7)

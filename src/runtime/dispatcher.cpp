@@ -13,7 +13,8 @@
 #include "os/linux/signals.h"
 #include "os/linux/syscalls.h"
 #include "os/linux/ucontext_regs.h"
-#include "qemu/plugin_host.h"
+#include "qplug/translation.h"
+#include "runtime/tb_impl.h"
 #include "runtime/runtime.h"
 
 namespace qplug::runtime {
@@ -54,6 +55,7 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
 }
 
 Block* Dispatcher::translate(uint64_t pc) {
+  const bool instruments = rt().tool->instruments();
   // Most blocks are short: read a little and more only when a block needs it.
   uint8_t code[kMaxBlockInsns * 16];
   constexpr size_t kChunk = 256;
@@ -91,7 +93,7 @@ Block* Dispatcher::translate(uint64_t pc) {
     // only: longer blocks translate cold paths that may never run.
     // With plugins, blocks end at every branch as QEMU's TBs do: a plugin's
     // per-block counts assume the whole block runs.
-    if (d.kind == InsnKind::kJcc && !qemu::active() &&
+    if (d.kind == InsnKind::kJcc && !instruments &&
         ++conditional_branches <= kMaxBlockConditionals)
       continue;
     if (d.kind != InsnKind::kPlain) break;
@@ -103,8 +105,14 @@ Block* Dispatcher::translate(uint64_t pc) {
   b->n_insns = static_cast<uint32_t>(insns.size());
   b->guest_end = insns.back().pc + std::max<uint64_t>(insns.back().length(), 1);
   runtime::BlockInstrumentation instr;
-  const bool instrumented = qemu::active() && insns.front().length() > 0;
-  if (instrumented) qemu::translate_block(insns, instr);
+  const bool instrumented = instruments && insns.front().length() > 0;
+  if (instrumented) {
+    detail::TbImpl impl{&insns, &instr};
+    Tb tb(&impl);
+    instr.before_insn.resize(insns.size());
+    instr.mem_of_insn.resize(insns.size());
+    rt().tool->tb_trans(tb);
+  }
   const size_t max = x86_64::max_block_size(insns.size()) +
                      (instrumented ? x86_64::max_instrumentation_size(instr) : 0);
   uint8_t* where = rt().cache.reserve(pc, max);

@@ -15,15 +15,29 @@ namespace qplug::runtime {
 using VcpuCallback = void (*)(unsigned int vcpu_index, void* userdata);
 
 enum class ActionKind : uint8_t {
-  kCall,         // fn(vcpu, userdata)
-  kInlineAdd,    // *slot += imm
-  kInlineStore,  // *slot = imm
-  kCondCall,     // if (*slot <cond> imm) fn(vcpu, userdata); unsigned compare
-  kMemCall,      // mem_fn(vcpu, mem_info, address in ThreadState::mem_addr[mem_slot], userdata)
+  kCall,            // fn(vcpu, userdata), through the callout routine
+  kInlineAdd,       // *slot += imm
+  kInlineStore,     // *slot = imm
+  kCondCall,        // if (*slot <cond> imm) fn(vcpu, userdata); unsigned compare, inline
+  kMemCall,         // mem_fn(vcpu, mem_info, address in ThreadState::mem_addr[mem_slot], userdata)
+  kDirectCall,      // direct(vcpu, arg), a direct call with a minimal save set
+  kDirectCondCall,  // if (*slot <cond> imm) direct(vcpu, arg)
+  kMemDirectCall,   // mem_direct(vcpu, mem_info, address, arg)
+  kRecord,          // append imm to the row buffer `record`
+  kMemRecord,       // append the access's address to the row buffer `record`
 };
 
 using MemCallback = void (*)(unsigned int vcpu_index, uint32_t info, uint64_t vaddr,
                              void* userdata);
+
+using DirectCallback = void (*)(unsigned int vcpu_index, uint64_t arg);
+using MemDirectCallback = void (*)(unsigned int vcpu_index, uint32_t info, uint64_t vaddr,
+                                   uint64_t arg);
+
+struct Action;
+// Runs a callout action with the guest state saved (ThreadState holds it);
+// returns 1 if the guest must continue at ThreadState::rip (set_pc), else 0.
+using CalloutRunner = int (*)(const Action& action);
 
 // QEMU's enum qemu_plugin_cond values.
 enum class Condition : uint8_t { kNever, kAlways, kEq, kNe, kLt, kLe, kGt, kGe };
@@ -32,7 +46,10 @@ enum class Condition : uint8_t { kNever, kAlways, kEq, kNe, kLt, kLe, kGt, kGe }
 // address (API v1 raw pointers) or a scoreboard entry (v2+): the address is
 // *base_holder + vcpu_index * stride + offset, read when the code runs, so a
 // scoreboard that grows (and moves) needs no retranslation of the base.
+// A third form, `row_offset` >= 0, is a static plugin's per-vCPU counter in
+// the thread's TLS row (qplug/vcpu_storage.h): %fs-relative, no base load.
 struct SlotRef {
+  int32_t row_offset = -1;
   uint64_t* fixed = nullptr;
   uint8_t* const* base_holder = nullptr;
   uint64_t stride = 0;
@@ -50,6 +67,18 @@ struct Action {
   MemCallback mem_fn = nullptr;
   uint32_t mem_info = 0;  // filled per access by the emitter
   uint8_t mem_slot = 0;
+  CalloutRunner runner = nullptr;  // for callouts (kCall, kCondCall, kMemCall, buffer flushes)
+  // Direct calls: the target, its argument, and what it may clobber beyond the
+  // SysV caller-saved general registers.
+  DirectCallback direct = nullptr;
+  MemDirectCallback mem_direct = nullptr;
+  uint64_t arg = 0;
+  bool touches_vector = true;
+  bool touches_flags = true;
+  // Records: the buffer's row offsets (cursor, end) and the flush callout.
+  uint32_t record_cursor = 0;
+  uint32_t record_end = 0;
+  const Action* record_flush = nullptr;
 };
 
 // A memory action and the accesses it wants (QEMU_PLUGIN_MEM_R = 1, W = 2, RW = 3).

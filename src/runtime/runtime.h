@@ -7,6 +7,7 @@
 
 #include "cli/options.h"
 #include "loader/elf_loader.h"
+#include "qplug/tool.h"
 #include "runtime/code_cache.h"
 #include "x86_64/context_switch.h"
 #include "x86_64/emitter.h"
@@ -35,11 +36,16 @@ struct Runtime {
   x86_64::ContextSwitch ctx;
   x86_64::EmitEnv env;
   Dispatcher* dispatcher = nullptr;
+  Tool* tool = nullptr;  // what the run instruments with (qplug/tool.h)
   GuestBrk brk;
   size_t xsave_size = 0;
   FILE* log = stderr;  // -D file, else stderr
 };
 
 Runtime& rt();
+
+// Ends the tool's run: flushes record buffers and runs its at_exit hooks,
+// once (exit_group, or death by signal; a hook may itself call exit).
+void finish_tool();
 
 }  // namespace qplug::runtime

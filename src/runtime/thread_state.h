@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "qplug/vcpu_storage.h"
+
 namespace qplug::runtime {
 
 // Guest general registers in hardware encoding order, so that register number
@@ -89,9 +91,14 @@ struct alignas(64) ThreadState {
   uint32_t mem_info;     // the access a memory callback is running for (mem_get_value)
   uint32_t pad2;
   uint64_t mem_vaddr;
+  uint64_t spill_rsp;  // guest rsp while a direct call runs on the runtime stack
 
   // --- runtime only ---
   uint64_t vcpu_index;
+
+  // This vCPU's row of static-plugin storage (qplug/vcpu_storage.h), reached
+  // by translated code as %fs:(tls_offset() + offsetof(vcpu_row) + offset).
+  alignas(64) uint8_t vcpu_row[detail::kRowBytes];
 
   // Last, so that the fields above keep small offsets. Per thread, so that a
   // lookup never races with another thread replacing an entry.

@@ -13,7 +13,6 @@
 #include "os/linux/code_pages.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/ucontext_regs.h"
-#include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "x86_64/decoder.h"
@@ -61,7 +60,7 @@ void write_stderr(const char* s) {
 }
 
 [[noreturn]] void die_of_signal(int sig) {
-  qemu::at_exit();  // QEMU runs the plugins' atexit callbacks on death by signal too
+  runtime::finish_tool();  // QEMU runs the plugins' atexit callbacks on death by signal too
   fflush(nullptr);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;

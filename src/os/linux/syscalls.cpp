@@ -20,7 +20,6 @@
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
 #include "os/linux/threads.h"
-#include "qemu/plugin_host.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 
@@ -152,7 +151,7 @@ void dispatch_syscall(ThreadState& ts);
 void dispatch_traced(ThreadState& ts);
 
 void exit_group(int status) {
-  qemu::at_exit();
+  runtime::finish_tool();
   if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
   fflush(nullptr);
   raw_syscall(SYS_exit_group, status);
@@ -161,9 +160,9 @@ void exit_group(int status) {
 
 void handle_syscall(ThreadState& ts) {
   auto& R = runtime::rt();
-  if (qemu::active()) {
+  if (R.tool->watches_syscalls()) {
     const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
-    const uint64_t args[8] = {ts.gpr[runtime::kRdi],
+    const SyscallArgs args = {ts.gpr[runtime::kRdi],
                               ts.gpr[runtime::kRsi],
                               ts.gpr[runtime::kRdx],
                               ts.gpr[runtime::kR10],
@@ -172,24 +171,11 @@ void handle_syscall(ThreadState& ts) {
                               0,
                               0};
     const auto vcpu = static_cast<unsigned>(ts.vcpu_index);
-    struct Hooks {
-      unsigned vcpu;
-      long nr;
-      const uint64_t* args;
-      int64_t filtered_ret = 0;
-      bool filtered = false;
-    } hooks{vcpu, nr, args};
+    int64_t filtered_ret = 0;
+    const SyscallVerdict verdict = R.tool->syscall(vcpu, nr, args, &filtered_ret);
     // A plugin's set_pc in these callbacks skips the syscall (QEMU's ESETPC).
-    if (qemu::run_allowing_set_pc(
-            [](void* p) {
-              auto& h = *static_cast<Hooks*>(p);
-              qemu::syscall_entry(h.vcpu, h.nr, h.args);
-              h.filtered = qemu::syscall_filter(h.vcpu, h.nr, h.args, &h.filtered_ret);
-            },
-            &hooks))
-      return;
-    if (hooks.filtered) {
-      const int64_t filtered_ret = hooks.filtered_ret;
+    if (verdict == SyscallVerdict::kRedirected) return;
+    if (verdict == SyscallVerdict::kFiltered) {
       ts.gpr[runtime::kRax] = static_cast<uint64_t>(filtered_ret);
       ts.gpr[runtime::kRcx] = ts.rip;
       ts.gpr[runtime::kR11] = ts.rflags;
@@ -197,7 +183,7 @@ void handle_syscall(ThreadState& ts) {
       dispatch_traced(ts);
     }
     if (nr != SYS_rt_sigreturn)
-      qemu::syscall_return(vcpu, nr, static_cast<int64_t>(ts.gpr[runtime::kRax]));
+      R.tool->syscall_ret(vcpu, nr, static_cast<int64_t>(ts.gpr[runtime::kRax]));
     return;
   }
   dispatch_traced(ts);

@@ -16,7 +16,7 @@
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
 #include "os/linux/syscalls.h"
-#include "qemu/plugin_host.h"
+#include "runtime/vcpu_rows.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 
@@ -69,7 +69,8 @@ void* thread_main(void* arg) {
   init_thread_signals();
   R.dispatcher->add_thread(&ts);
   start->tid.store(tid, std::memory_order_release);  // the parent frees `start` after this
-  qemu::vcpu_init(static_cast<unsigned>(ts.vcpu_index));
+  runtime::attach_vcpu_row(ts);
+  R.tool->vcpu_init(static_cast<unsigned>(ts.vcpu_index));
   R.dispatcher->run(ts);
 }
 
@@ -143,7 +144,8 @@ void exit_guest_thread(ThreadState& ts, int status) {
     __atomic_store_n(reinterpret_cast<int*>(clear_child_tid), 0, __ATOMIC_RELEASE);
     raw_syscall(SYS_futex, static_cast<long>(clear_child_tid), FUTEX_WAKE, 1, 0, 0, 0);
   }
-  qemu::vcpu_exit(static_cast<unsigned>(ts.vcpu_index));
+  R.tool->vcpu_exit(static_cast<unsigned>(ts.vcpu_index));
+  runtime::detach_vcpu_row(ts);
   R.dispatcher->remove_thread(&ts);
   release_vcpu(static_cast<unsigned>(ts.vcpu_index));
   std::free(ts.xsave_area);

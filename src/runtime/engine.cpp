@@ -1,0 +1,214 @@
+// Engine: runs an unmodified x86-64 Linux program from a code cache under a
+// Tool (qplug/tool.h): parses qplug's command line, installs the tool, loads
+// the guest, sets up the first vCPU and enters the dispatcher.
+#include <cpuid.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+#include "loader/elf_loader.h"
+#include "os/linux/code_pages.h"
+#include "os/linux/signals.h"
+#include "os/linux/threads.h"
+#include "qplug/tool.h"
+#include "runtime/dispatcher.h"
+#include "runtime/runtime.h"
+#include "runtime/thread_state.h"
+#include "runtime/vcpu_rows.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace qplug;
+
+[[noreturn]] void fail(const Error& e) {
+  std::fprintf(stderr, "%s\n", e.message.c_str());
+  std::exit(e.exit_status);
+}
+
+std::vector<std::string> guest_environment(const cli::Options& o) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  auto name_of = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
+  auto remove = [&](const std::string& name) {
+    std::erase_if(env, [&](const std::string& kv) { return name_of(kv) == name; });
+  };
+  for (const auto& u : o.unset_env) remove(u);
+  for (const auto& s : o.set_env) {
+    remove(name_of(s));
+    env.push_back(s);
+  }
+  return env;
+}
+
+// The guest's program break starts after its bss, in the PROT_NONE region the
+// loader reserved there (the kernel's brk belongs to the host heap). When that
+// region is empty (a fixed-address program with neighbours), any address will do.
+void reserve_brk(const loader::GuestProgram& program) {
+  auto& b = runtime::rt().brk;
+  uint64_t start = (program.main.highest + 4095) & ~uint64_t{4095};
+  uint64_t end = program.brk_reserved_end;
+  if (end <= start) {
+    constexpr uint64_t kReserve = 1ull << 30;
+    void* mem =
+        mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) fail(make_error("qplug: cannot reserve the guest's heap"));
+    start = reinterpret_cast<uint64_t>(mem);
+    end = start + kReserve;
+  }
+  b.start = b.current = b.mapped = start;
+  b.limit = end;
+}
+
+uint8_t* new_xsave_area(size_t size) {
+  auto* area = static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) & ~size_t{63}));
+  std::memset(area, 0, size);
+  // XSTATE_BV = 0 puts every component in its initial state on xrstor; MXCSR
+  // and the x87 control word are loaded from the legacy area regardless.
+  const uint16_t fcw = 0x37f;
+  const uint32_t mxcsr = 0x1f80;
+  std::memcpy(area + 0, &fcw, sizeof fcw);
+  std::memcpy(area + 24, &mxcsr, sizeof mxcsr);
+  return area;
+}
+
+size_t xsave_size() {
+  unsigned eax, ebx, ecx, edx;
+  __cpuid_count(0xd, 0, eax, ebx, ecx, edx);
+  return ebx;  // size for the features enabled in XCR0
+}
+
+}  // namespace
+
+namespace qplug {
+
+namespace runtime {
+// The callout routine's entry into C++: each callout action names its runner.
+int run_callout(const void* action) {
+  const auto& a = *static_cast<const Action*>(action);
+  return a.runner(a);
+}
+
+void finish_tool() {
+  static bool done = false;
+  if (done || !rt().tool) return;
+  done = true;
+  flush_all_records();
+  rt().tool->at_exit();
+}
+}  // namespace runtime
+
+int run_tool(int argc, char** argv, Tool& tool) {
+  std::vector<std::string> env_in;
+  for (char** e = environ; *e; ++e) env_in.emplace_back(*e);
+  Result<cli::Options> parsed = cli::parse_command_line(argc, argv, env_in);
+  // A followed child gets every option on its command line; QEMU_* variables
+  // in the guest's environment would add the same plugin twice.
+  if (parsed && parsed->log_append) parsed = cli::parse_command_line(argc, argv, {});
+  if (!parsed) {
+    if (parsed.error().exit_status == 0) {  // -d help: the list of log items
+      std::printf("%s\n", parsed.error().message.c_str());
+      return 0;
+    }
+    fail(parsed.error());
+  }
+  cli::Options& o = *parsed;
+  if (o.help) {
+    std::fputs(cli::usage_text().c_str(), stdout);
+    return 0;
+  }
+  if (o.version) {
+    std::printf("qplug version 0.1.0 (x86_64 -> x86_64, QEMU plugin API 1-7)\n");
+    return 0;
+  }
+  for (const auto& w : o.warnings) std::fprintf(stderr, "qplug: warning: %s\n", w.c_str());
+  if (o.plugin_help) {
+    std::printf("Plugin options\n  file=<path/to/plugin.so>\n  plugin specific arguments\n");
+    return 0;
+  }
+  if (o.log_items.find("strace") != std::string::npos) o.strace = true;
+
+  auto& R = runtime::rt();
+  if (char* cwd = getcwd(nullptr, 0)) {
+    R.start_cwd = cwd;
+    std::free(cwd);
+  }
+  if (!o.log_file.empty()) {
+    R.log = std::fopen(o.log_file.c_str(), o.log_append ? "a" : "w");
+    if (!R.log) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));
+  } else if (int fd = fcntl(2, F_DUPFD_CLOEXEC, 100); fd >= 0) {
+    // The log keeps its own copy of stderr: programs such as coreutils close
+    // fd 2 before exiting, and plugins print their results after that.
+    if (FILE* log = fdopen(fd, "w")) R.log = log;
+  }
+  R.options = o;  // plugins may log from install
+  // The guest's environment is taken now, before qplug marks its own.
+  std::vector<std::string> guest_env = guest_environment(o);
+  // A program reached by following execve: plugins may tell (drcov names its
+  // file per process). Only qplug's own environment; the guest never sees it.
+  if (o.log_append) setenv("QPLUG_FOLLOWED", "1", 1);
+  // QEMU installs plugins before it loads the guest (qemu-abi.md 1.3).
+  R.tool = &tool;
+  std::vector<PluginSpec> specs;
+  for (const cli::PluginSpec& p : o.plugins) specs.push_back({p.path, p.args});
+  if (Result<void> installed = tool.install(specs); !installed) fail(installed.error());
+  Result<loader::GuestProgram> program =
+      loader::load_program(o.program, loader::LoadOptions{o.interp_prefix});
+  if (!program) fail(program.error());
+  R.program = std::move(*program);
+  R.exe_path = o.program;
+  char resolved[PATH_MAX];
+  R.exe_realpath = realpath(o.program.c_str(), resolved) ? resolved : o.program;
+  ssize_t n = readlink("/proc/self/exe", resolved, sizeof resolved - 1);
+  R.qplug_path = n > 0 ? std::string(resolved, static_cast<size_t>(n)) : argv[0];
+  reserve_brk(R.program);
+
+  loader::StackRequest stack;
+  stack.argv = o.guest_argv;
+  if (stack.argv.empty()) stack.argv.push_back(o.program);
+  if (o.argv0_set) stack.argv[0] = o.argv0;
+  stack.envp = std::move(guest_env);
+  stack.execfn = o.program;
+  Result<uint64_t> sp = loader::build_initial_stack(R.program, stack);
+  if (!sp) fail(sp.error());
+  R.options = std::move(o);
+
+  // Translated code and the context switch reach ThreadState through %fs.
+  R.env.tls = runtime::tls_offset();
+  R.xsave_size = xsave_size();
+  void* routines =
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (routines == MAP_FAILED) fail(make_error("qplug: cannot map executable memory"));
+  R.ctx = x86_64::generate_context_switch(static_cast<uint8_t*>(routines), 4096, R.env.tls,
+                                          &runtime::run_callout);
+  static runtime::Dispatcher dispatcher;
+  R.dispatcher = &dispatcher;
+
+  runtime::ThreadState& ts = runtime::current_thread();
+  dispatcher.add_thread(&ts);
+  ts.xsave_area = new_xsave_area(R.xsave_size);
+  ts.exit_common = reinterpret_cast<uint64_t>(R.ctx.exit_common);
+  ts.callout_routine = reinterpret_cast<uint64_t>(R.ctx.callout);
+  ts.host_mxcsr = 0x1f80;
+  ts.gpr[runtime::kRsp] = *sp;
+  ts.rip = R.program.first_pc;
+  ts.rflags = 0x202;
+  asm volatile("wrgsbase %0" ::"r"(uint64_t{0}) : "memory");
+  os::code_pages_init();
+  os::install_signal_handlers();
+  ts.vcpu_index = os::allocate_vcpu();
+  runtime::attach_vcpu_row(ts);
+  tool.vcpu_init(0);  // the main vCPU starts just before the first guest instruction
+  dispatcher.run(ts);
+}
+
+}  // namespace qplug

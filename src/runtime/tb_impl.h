@@ -1,0 +1,18 @@
+// The engine's side of a qplug::Tb view: the decoded block being translated
+// and the instrumentation its tb_trans hooks add to.
+#pragma once
+
+#include <vector>
+
+#include "qplug/translation.h"
+#include "runtime/instrumentation.h"
+#include "x86_64/decoder.h"
+
+namespace qplug::detail {
+
+struct TbImpl {
+  const std::vector<x86_64::DecodedInsn>* insns;
+  runtime::BlockInstrumentation* instr;
+};
+
+}  // namespace qplug::detail
