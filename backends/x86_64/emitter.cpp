@@ -3,7 +3,9 @@
 #include <cstring>
 #include <functional>
 
+#include "x86_64/action_emitter.h"
 #include "x86_64/asm_util.h"
+#include "x86_64/liveness.h"
 #include "x86_64/memory_access.h"
 #include "x86_64/relocator.h"
 
@@ -25,7 +27,7 @@ constexpr size_t kMaxAccesses = 4;
 class BlockEmitter {
  public:
   BlockEmitter(uint8_t* where, size_t capacity, runtime::Block& block, const EmitEnv& env)
-      : g_(capacity, where), where_(where), block_(block), env_(env) {}
+      : g_(capacity, where), where_(where), block_(block), env_(env), actions_(g_, env, block) {}
 
   bool emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc, std::string* error,
             const runtime::BlockInstrumentation* instr) {
@@ -35,12 +37,16 @@ class BlockEmitter {
     g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
     block_.body = const_cast<uint8_t*>(g_.getCurr());
     current_pc_ = insns.front().pc;
-    if (instr) emit_actions(instr->at_entry);
+    if (instr) flags_live_ = status_flags_live(insns);
+    actions_.set_pc(current_pc_);
+    if (instr) actions_.emit(instr->at_entry, flags_live_[0]);
     bool ended = false;
     for (size_t i = 0; i < insns.size(); ++i) {
       const DecodedInsn& d = insns[i];
       current_pc_ = d.pc;
-      if (instr && i < instr->before_insn.size()) emit_actions(instr->before_insn[i]);
+      actions_.set_pc(current_pc_);
+      if (instr && i < instr->before_insn.size())
+        actions_.emit(instr->before_insn[i], flags_live_[i]);
       const std::vector<runtime::MemAction>* mem =
           instr && i < instr->mem_of_insn.size() && !instr->mem_of_insn[i].empty()
               ? &instr->mem_of_insn[i]
@@ -54,17 +60,17 @@ class BlockEmitter {
         capture_addresses(d, accesses);
         if (d.kind == InsnKind::kPlain) {
           if (!emit_insn(d, error)) return false;
-          emit_mem_actions(accesses, *mem);
+          emit_mem_actions(accesses, *mem, flags_live_[i + 1]);
           continue;
         }
         if (d.kind == InsnKind::kCallDirect || d.kind == InsnKind::kCallIndirect) {
           // Reported after the push (mem_get_value sees the return address).
-          const std::function<void()> report = [&] { emit_mem_actions(accesses, *mem); };
+          const std::function<void()> report = [&] { emit_mem_actions(accesses, *mem, true); };
           if (!emit_call(d, error, &report)) return false;
           continue;
         }
         // ret and jmp [mem] only load: report their accesses before they leave.
-        emit_mem_actions(accesses, *mem);
+        emit_mem_actions(accesses, *mem, true);
       }
       if (!emit_insn(d, error)) return false;
       ended = d.kind != InsnKind::kPlain && d.kind != InsnKind::kJcc;
@@ -168,7 +174,7 @@ class BlockEmitter {
     g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
     lookup_offset_into_rcx();
     g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx, 4));  // ~tag
-    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);                                 // target - tag
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);                                    // target - tag
     g_.jrcxz(hit);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     leave_with_r11(ExitReason::kIndirect);
@@ -188,76 +194,6 @@ class BlockEmitter {
   // host instructions from here on.
   void mark_transfer(uint64_t pc, int8_t scratch, bool r11_spilled) {
     mark(g_.getCurr(), pc, scratch, r11_spilled, /*exact=*/false);
-  }
-
-  // ---- plugin actions ----
-
-  void emit_actions(const std::vector<runtime::Action>& actions) {
-    for (const runtime::Action& a : actions) {
-      switch (a.kind) {
-        case runtime::ActionKind::kInlineAdd:
-        case runtime::ActionKind::kInlineStore:
-          emit_inline(a);
-          break;
-        case runtime::ActionKind::kCall:
-        case runtime::ActionKind::kCondCall:
-          if (a.kind == runtime::ActionKind::kCondCall && a.cond == runtime::Condition::kNever)
-            break;
-          emit_callout(a);
-          break;
-      }
-    }
-  }
-
-  // r11 = address of the action's 64-bit slot for this vCPU (rcx is free).
-  void load_slot_address(const runtime::SlotRef& slot) {
-    if (slot.fixed) {
-      g_.mov(g_.r11, reinterpret_cast<uint64_t>(slot.fixed));
-      return;
-    }
-    g_.mov(g_.r11, reinterpret_cast<uint64_t>(slot.base_holder));
-    g_.mov(g_.r11, g_.qword[g_.r11]);  // the scoreboard's current storage
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(vcpu_index)));
-    const auto stride = static_cast<int>(slot.stride);
-    if (stride == 1 || stride == 2 || stride == 4 || stride == 8) {
-      g_.lea(g_.rcx, g_.ptr[g_.rcx * stride]);  // lea scales without touching flags
-    } else if (stride == 16 || stride == 32 || stride == 64) {
-      g_.lea(g_.rcx, g_.ptr[g_.rcx * 8]);
-      g_.lea(g_.rcx, g_.ptr[g_.rcx * (stride / 8)]);
-    } else {
-      // Other strides: multiply with the flags saved beyond the red zone.
-      g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
-      g_.pushfq();
-      g_.imul(g_.rcx, g_.rcx, stride);
-      g_.popfq();
-      g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
-    }
-    g_.lea(g_.r11, g_.ptr[g_.r11 + g_.rcx + static_cast<uint32_t>(slot.offset)]);
-  }
-
-  // Inline ADD/STORE on a 64-bit slot without touching flags.
-  void emit_inline(const runtime::Action& a) {
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
-    load_slot_address(a.slot);
-    const auto imm = static_cast<int64_t>(a.imm);
-    if (a.kind == runtime::ActionKind::kInlineStore) {
-      g_.mov(g_.rcx, a.imm);
-      g_.mov(g_.qword[g_.r11], g_.rcx);
-    } else if (fits_int32(imm)) {
-      g_.mov(g_.rcx, g_.qword[g_.r11]);
-      g_.lea(g_.rcx, g_.ptr[g_.rcx + static_cast<int32_t>(imm)]);
-      g_.mov(g_.qword[g_.r11], g_.rcx);
-    } else {
-      g_.mov(g_.rcx, a.imm);
-      g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
-      g_.pushfq();
-      g_.add(g_.qword[g_.r11], g_.rcx);
-      g_.popfq();
-      g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
-    }
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
   }
 
   // ---- memory callbacks ----
@@ -290,7 +226,7 @@ class BlockEmitter {
   }
 
   void emit_mem_actions(const std::vector<MemAccess>& accesses,
-                        const std::vector<runtime::MemAction>& actions) {
+                        const std::vector<runtime::MemAction>& actions, bool flags_live) {
     for (size_t k = 0; k < accesses.size() && k < kMaxAccesses; ++k) {
       const uint8_t rw = accesses[k].is_store ? 2 : 1;
       for (const runtime::MemAction& m : actions) {
@@ -298,10 +234,7 @@ class BlockEmitter {
         runtime::Action a = m.action;
         a.mem_info = mem_info(accesses[k]);
         a.mem_slot = static_cast<uint8_t>(k);
-        if (a.kind == runtime::ActionKind::kMemCall)
-          emit_callout(a);
-        else
-          emit_inline(a);
+        actions_.emit_mem(a, flags_live);
       }
     }
   }
@@ -341,28 +274,12 @@ class BlockEmitter {
     capture_addresses(d, accesses);
     mark(g_.getCurr(), d.pc, -1, false);  // an iteration faults with rcx/rsi/rdi at that iteration
     g_.db(bytes, n);
-    emit_mem_actions(accesses, actions);  // callouts keep the flags the iteration set
+    emit_mem_actions(accesses, actions, true);  // keep the flags the iteration set
     g_.lea(g_.rcx, g_.ptr[g_.rcx - 1]);
     if (compares && repe) g_.jnz(done, Xbyak::CodeGenerator::T_NEAR);
     if (compares && repne) g_.jz(done, Xbyak::CodeGenerator::T_NEAR);
     g_.jmp(top, Xbyak::CodeGenerator::T_NEAR);
     g_.L(done);
-  }
-
-  // A call into a plugin through the callout routine, which saves and
-  // restores the complete guest state (registers, flags, vector state).
-  void emit_callout(const runtime::Action& a) {
-    block_.callouts.push_back(a);
-    Xbyak::Label resume;
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
-    g_.mov(g_.r11, current_pc_);  // the pc a plugin reads as rip during the callback
-    g_.mov(tls(QPLUG_TLS_FIELD(rip)), g_.r11);
-    g_.mov(g_.r11, reinterpret_cast<uint64_t>(&block_.callouts.back()));
-    g_.mov(tls(QPLUG_TLS_FIELD(callout_action)), g_.r11);
-    g_.lea(g_.r11, g_.ptr[g_.rip + resume]);
-    g_.mov(tls(QPLUG_TLS_FIELD(callout_return)), g_.r11);
-    g_.jmp(tls(QPLUG_TLS_FIELD(callout_routine)));
-    g_.L(resume);
   }
 
   // A jmp/call through a RIP-relative slot is almost always a PLT or GOT
@@ -517,6 +434,8 @@ class BlockEmitter {
   const EmitEnv& env_;
   std::vector<PendingExit> pending_;
   uint64_t current_pc_ = 0;  // guest pc of the instruction being emitted
+  ActionEmitter actions_;
+  std::vector<bool> flags_live_;  // per instruction (and the end), when instrumented
 };
 
 }  // namespace
@@ -544,7 +463,7 @@ bool patch_rel32(uint8_t* patch_site, const uint8_t* target) {
 }
 
 size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr) {
-  constexpr size_t kPerAction = 96;
+  constexpr size_t kPerAction = ActionEmitter::kMaxBytes;
   constexpr size_t kCapturePerInsn = kMaxAccesses * 80 + 64;  // addresses + rep-loop control
   size_t n = instr.at_entry.size();
   for (const auto& v : instr.before_insn) n += v.size();

@@ -1,0 +1,359 @@
+// Plugin actions as host code. The shapes, cheapest first:
+//   inline add, flags dead:   add qword %fs:row+off, imm
+//   inline add, flags live:   mov/lea/mov through rcx (lea adds without flags)
+//   record:                   store at %fs:(row + end + cursor), cursor += 8,
+//                             jrcxz to the flush when the cursor reaches 0
+//   direct call:              switch to the runtime stack, push the SysV
+//                             caller-saved registers, call, pop; flags and
+//                             vector state only when needed
+//   callout:                  the context switch's routine (everything saved)
+// A condition is a cmp + jcc where flags are dead, and a cmp + setcc between
+// pushfq/popfq (below the red zone) where they are live.
+#include "x86_64/action_emitter.h"
+
+namespace qplug::x86_64 {
+
+namespace {
+
+using runtime::ActionKind;
+using runtime::Condition;
+
+const Xbyak::CodeGenerator::LabelType kNear = Xbyak::CodeGenerator::T_NEAR;
+
+}  // namespace
+
+Xbyak::Address ActionEmitter::row(uint32_t offset) {
+  return tls(QPLUG_TLS_FIELD(vcpu_row) + offset);
+}
+
+Xbyak::Address ActionEmitter::row_indexed(const Xbyak::Reg64& index, uint32_t offset) {
+  g_.db(0x64);
+  return g_.qword[index + static_cast<size_t>(
+                              env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(vcpu_row) + offset))];
+}
+
+void ActionEmitter::emit(const std::vector<runtime::Action>& actions, bool flags_live) {
+  for (const runtime::Action& a : actions) {
+    switch (a.kind) {
+      case ActionKind::kInlineAdd:
+      case ActionKind::kInlineStore:
+        inline_op(a, flags_live);
+        break;
+      case ActionKind::kCall:
+        callout(a);
+        break;
+      case ActionKind::kCondCall: {
+        if (a.cond == Condition::kNever) break;
+        Xbyak::Label skip;
+        test_condition(a, flags_live, skip);
+        callout(a);
+        g_.L(skip);
+        break;
+      }
+      case ActionKind::kDirectCall:
+        direct_call(a, flags_live, /*mem=*/false);
+        break;
+      case ActionKind::kDirectCondCall: {
+        if (a.cond == Condition::kNever) break;
+        Xbyak::Label skip;
+        test_condition(a, flags_live, skip);
+        direct_call(a, flags_live, /*mem=*/false);
+        g_.L(skip);
+        break;
+      }
+      case ActionKind::kRecord:
+        record(a, /*mem=*/false);
+        break;
+      case ActionKind::kMemCall:
+      case ActionKind::kMemDirectCall:
+      case ActionKind::kMemRecord:
+        emit_mem(a, flags_live);
+        break;
+    }
+  }
+}
+
+void ActionEmitter::emit_mem(const runtime::Action& a, bool flags_live) {
+  switch (a.kind) {
+    case ActionKind::kMemCall:
+      callout(a);
+      break;
+    case ActionKind::kMemDirectCall:
+      direct_call(a, flags_live, /*mem=*/true);
+      break;
+    case ActionKind::kMemRecord:
+      record(a, /*mem=*/true);
+      break;
+    default:
+      inline_op(a, flags_live);
+      break;
+  }
+}
+
+// r11 = address of a QEMU slot for this vCPU (rcx is free).
+void ActionEmitter::load_slot_address(const runtime::SlotRef& slot) {
+  if (slot.fixed) {
+    g_.mov(g_.r11, reinterpret_cast<uint64_t>(slot.fixed));
+    return;
+  }
+  g_.mov(g_.r11, reinterpret_cast<uint64_t>(slot.base_holder));
+  g_.mov(g_.r11, g_.qword[g_.r11]);  // the scoreboard's current storage
+  g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(vcpu_index)));
+  const auto stride = static_cast<int>(slot.stride);
+  if (stride == 1 || stride == 2 || stride == 4 || stride == 8) {
+    g_.lea(g_.rcx, g_.ptr[g_.rcx * stride]);  // lea scales without touching flags
+  } else if (stride == 16 || stride == 32 || stride == 64) {
+    g_.lea(g_.rcx, g_.ptr[g_.rcx * 8]);
+    g_.lea(g_.rcx, g_.ptr[g_.rcx * (stride / 8)]);
+  } else {
+    // Other strides: multiply with the flags saved beyond the red zone.
+    g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
+    g_.pushfq();
+    g_.imul(g_.rcx, g_.rcx, stride);
+    g_.popfq();
+    g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
+  }
+  g_.lea(g_.r11, g_.ptr[g_.r11 + g_.rcx + static_cast<uint32_t>(slot.offset)]);
+}
+
+void ActionEmitter::inline_op(const runtime::Action& a, bool flags_live) {
+  const auto imm = static_cast<int64_t>(a.imm);
+  const bool add = a.kind == ActionKind::kInlineAdd;
+  if (a.slot.row_offset >= 0) {
+    const auto off = static_cast<uint32_t>(a.slot.row_offset);
+    if (fits_int32(imm) && (!add || !flags_live)) {
+      if (add)
+        g_.add(row(off), static_cast<uint32_t>(imm));
+      else
+        g_.mov(row(off), static_cast<uint64_t>(imm));  // imm32, sign-extended
+      return;
+    }
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+    if (!add) {
+      g_.mov(g_.rcx, a.imm);
+    } else if (fits_int32(imm)) {
+      g_.mov(g_.rcx, row(off));
+      g_.lea(g_.rcx, g_.ptr[g_.rcx + static_cast<int32_t>(imm)]);
+    } else {
+      g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+      g_.mov(g_.r11, a.imm);
+      g_.mov(g_.rcx, row(off));
+      g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11]);
+      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+    }
+    g_.mov(row(off), g_.rcx);
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    return;
+  }
+  // QEMU slots (a raw pointer or a scoreboard entry), flag-free.
+  g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+  g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+  load_slot_address(a.slot);
+  if (!add) {
+    g_.mov(g_.rcx, a.imm);
+    g_.mov(g_.qword[g_.r11], g_.rcx);
+  } else if (fits_int32(imm)) {
+    g_.mov(g_.rcx, g_.qword[g_.r11]);
+    g_.lea(g_.rcx, g_.ptr[g_.rcx + static_cast<int32_t>(imm)]);
+    g_.mov(g_.qword[g_.r11], g_.rcx);
+  } else {
+    g_.mov(g_.rcx, a.imm);
+    g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);  // flags saved beyond the red zone
+    g_.pushfq();
+    g_.add(g_.qword[g_.r11], g_.rcx);
+    g_.popfq();
+    g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
+  }
+  g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+  g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+}
+
+void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live, Xbyak::Label& skip) {
+  if (a.cond == Condition::kAlways) return;
+  const bool row_slot = a.slot.row_offset >= 0;
+  g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+  if (!row_slot) {
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+    load_slot_address(a.slot);
+  }
+  if (flags_live) {
+    g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
+    g_.pushfq();
+  }
+  const auto imm = static_cast<int64_t>(a.imm);
+  auto compare = [&] {
+    auto value = [&] {
+      return row_slot ? row(static_cast<uint32_t>(a.slot.row_offset)) : g_.qword[g_.r11];
+    };
+    if (fits_int32(imm)) {
+      g_.cmp(value(), static_cast<uint32_t>(imm));
+    } else {
+      g_.mov(g_.rcx, a.imm);
+      g_.cmp(value(), g_.rcx);
+    }
+  };
+  compare();
+  if (!flags_live) {
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    if (!row_slot) g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+    switch (a.cond) {
+      case Condition::kEq:
+        g_.jne(skip, kNear);
+        break;
+      case Condition::kNe:
+        g_.je(skip, kNear);
+        break;
+      case Condition::kLt:
+        g_.jae(skip, kNear);
+        break;
+      case Condition::kLe:
+        g_.ja(skip, kNear);
+        break;
+      case Condition::kGt:
+        g_.jbe(skip, kNear);
+        break;
+      case Condition::kGe:
+        g_.jb(skip, kNear);
+        break;
+      default:
+        break;
+    }
+    return;
+  }
+  switch (a.cond) {
+    case Condition::kEq:
+      g_.sete(g_.cl);
+      break;
+    case Condition::kNe:
+      g_.setne(g_.cl);
+      break;
+    case Condition::kLt:
+      g_.setb(g_.cl);
+      break;
+    case Condition::kLe:
+      g_.setbe(g_.cl);
+      break;
+    case Condition::kGt:
+      g_.seta(g_.cl);
+      break;
+    case Condition::kGe:
+      g_.setae(g_.cl);
+      break;
+    default:
+      break;
+  }
+  g_.movzx(g_.ecx, g_.cl);  // rcx = holds ? 1 : 0
+  g_.popfq();
+  g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
+  if (!row_slot) g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+  Xbyak::Label not_taken, taken;
+  g_.jrcxz(not_taken);
+  g_.jmp(taken, Xbyak::CodeGenerator::T_SHORT);
+  g_.L(not_taken);
+  g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+  g_.jmp(skip, kNear);
+  g_.L(taken);
+  g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+}
+
+void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool mem) {
+  static const Xbyak::Reg64 kCallerSaved[] = {g_.rax, g_.rcx, g_.rdx, g_.rsi, g_.rdi,
+                                              g_.r8,  g_.r9,  g_.r10, g_.r11};
+  const bool save_flags = flags_live && a.touches_flags;
+  g_.mov(tls(QPLUG_TLS_FIELD(spill_rsp)), g_.rsp);
+  g_.mov(g_.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));  // 16-aligned, below the dispatcher's frame
+  for (const Xbyak::Reg64& r : kCallerSaved) g_.push(r);
+  if (save_flags) {
+    g_.pushfq();
+    g_.push(0x202);  // the host's flags: DF and AC clear
+    g_.popfq();
+  } else {
+    g_.lea(g_.rsp, g_.ptr[g_.rsp - 8]);
+  }
+  if (a.touches_vector) {
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
+    g_.mov(g_.eax, -1);
+    g_.mov(g_.edx, -1);
+    g_.db(0x21AE0F48, 4);  // xsave64 [rcx]
+    g_.db(0x64);
+    g_.ldmxcsr(g_.dword[reinterpret_cast<void*>(
+        env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(host_mxcsr)))]);
+  }
+  g_.db(0x64);
+  g_.mov(g_.edi, g_.dword[reinterpret_cast<void*>(
+                     env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(vcpu_index)))]);
+  uint64_t target;
+  if (mem) {
+    g_.mov(g_.esi, a.mem_info);
+    g_.mov(g_.rdx, tls(QPLUG_TLS_FIELD(mem_addr) + 8 * a.mem_slot));
+    g_.mov(g_.rcx, a.arg);
+    target = reinterpret_cast<uint64_t>(a.mem_direct);
+  } else {
+    g_.mov(g_.rsi, a.arg);
+    target = reinterpret_cast<uint64_t>(a.direct);
+  }
+  const int64_t rel = static_cast<int64_t>(target) -
+                      static_cast<int64_t>(reinterpret_cast<uint64_t>(g_.getCurr()) + 5);
+  if (fits_int32(rel)) {
+    g_.db(0xE8);  // call rel32
+    g_.dd(static_cast<uint32_t>(rel));
+  } else {
+    g_.mov(g_.rax, target);
+    g_.call(g_.rax);
+  }
+  if (a.touches_vector) {
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
+    g_.mov(g_.eax, -1);
+    g_.mov(g_.edx, -1);
+    g_.db(0x29AE0F48, 4);  // xrstor64 [rcx]
+  }
+  if (save_flags)
+    g_.popfq();
+  else
+    g_.lea(g_.rsp, g_.ptr[g_.rsp + 8]);
+  for (size_t i = std::size(kCallerSaved); i-- > 0;) g_.pop(kCallerSaved[i]);
+  g_.mov(g_.rsp, tls(QPLUG_TLS_FIELD(spill_rsp)));
+}
+
+void ActionEmitter::record(const runtime::Action& a, bool mem) {
+  const auto imm = static_cast<int64_t>(a.imm);
+  g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+  g_.mov(g_.rcx, row(a.record_cursor));  // minus the free bytes
+  if (!mem && fits_int32(imm)) {
+    g_.mov(row_indexed(g_.rcx, a.record_end), static_cast<uint64_t>(imm));  // imm32, sign-extended
+  } else {
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+    if (mem)
+      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(mem_addr) + 8 * a.mem_slot));
+    else
+      g_.mov(g_.r11, a.imm);
+    g_.mov(row_indexed(g_.rcx, a.record_end), g_.r11);
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+  }
+  g_.lea(g_.rcx, g_.ptr[g_.rcx + 8]);
+  g_.mov(row(a.record_cursor), g_.rcx);
+  Xbyak::Label full, done;
+  g_.jrcxz(full);
+  g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+  g_.jmp(done, kNear);
+  g_.L(full);
+  g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+  callout(*a.record_flush);
+  g_.L(done);
+}
+
+void ActionEmitter::callout(const runtime::Action& a) {
+  block_.callouts.push_back(a);
+  Xbyak::Label resume;
+  g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+  g_.mov(g_.r11, pc_);  // the pc a plugin reads as rip during the callback
+  g_.mov(tls(QPLUG_TLS_FIELD(rip)), g_.r11);
+  g_.mov(g_.r11, reinterpret_cast<uint64_t>(&block_.callouts.back()));
+  g_.mov(tls(QPLUG_TLS_FIELD(callout_action)), g_.r11);
+  g_.lea(g_.r11, g_.ptr[g_.rip + resume]);
+  g_.mov(tls(QPLUG_TLS_FIELD(callout_return)), g_.r11);
+  g_.jmp(tls(QPLUG_TLS_FIELD(callout_routine)));
+  g_.L(resume);
+}
+
+}  // namespace qplug::x86_64
