@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qplug/result.h"
@@ -63,6 +64,10 @@ class Tool {
   // Once, when the guest exits (exit_group, or death by signal).
   virtual void at_exit() = 0;
 };
+
+// Plugin output, as qemu_plugin_outs: written to the -D file (else stderr)
+// when `-d plugin` is given, dropped otherwise.
+void outs(std::string_view text);
 
 // Runs the program named on the command line (qemu-x86_64's syntax, see
 // `qplug -h`) under `tool`; returns only on errors before the guest starts

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "qemu/plugin_host.h"
+#include "qplug/tool.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
@@ -83,12 +84,6 @@ void restore_current_plugin(PluginContext* p) { running_plugin = p; }
 ScopedPlugin::ScopedPlugin(PluginContext* p) : saved_(running_plugin) { running_plugin = p; }
 ScopedPlugin::~ScopedPlugin() { running_plugin = saved_; }
 
-void log_plugin_output(const char* text) {
-  auto& R = runtime::rt();
-  const std::string& items = R.options.log_items;
-  if (items.find("plugin") == std::string::npos && items.find("all") == std::string::npos) return;
-  std::fputs(text, R.log);
-  std::fflush(R.log);
-}
+void log_plugin_output(const char* text) { qplug::outs(text); }
 
 }  // namespace qplug::qemu

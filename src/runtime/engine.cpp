@@ -107,6 +107,14 @@ void finish_tool() {
 }
 }  // namespace runtime
 
+void outs(std::string_view text) {
+  auto& R = runtime::rt();
+  const std::string& items = R.options.log_items;
+  if (items.find("plugin") == std::string::npos && items.find("all") == std::string::npos) return;
+  std::fwrite(text.data(), 1, text.size(), R.log);
+  std::fflush(R.log);
+}
+
 int run_tool(int argc, char** argv, Tool& tool) {
   std::vector<std::string> env_in;
   for (char** e = environ; *e; ++e) env_in.emplace_back(*e);
