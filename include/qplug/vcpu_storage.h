@@ -26,6 +26,9 @@ uint32_t allocate_row(size_t size, size_t align);
 // This vCPU's row (live in its thread's TLS, or its copy once the thread
 // exited), or nullptr for a vCPU that never ran.
 uint8_t* row_of(unsigned vcpu_index);
+// The calling thread's own row (no lock; uses no vector registers, so direct
+// calls declared touches_vector = false may use it).
+uint8_t* my_row();
 // Number of vCPU indices used so far (max index + 1).
 unsigned vcpus_seen();
 }  // namespace detail
@@ -48,10 +51,9 @@ class PerVcpu {
     const uint8_t* row = detail::row_of(vcpu_index);
     return row ? *reinterpret_cast<const T*>(row + offset_) : T{};
   }
-  // The calling vCPU's own value (from a hook running on that vCPU).
-  T& mine(unsigned vcpu_index) {
-    return *reinterpret_cast<T*>(detail::row_of(vcpu_index) + offset_);
-  }
+  // The calling vCPU's own value, from code running on it (a direct call or
+  // a hook): no lock.
+  T& mine() { return *reinterpret_cast<T*>(detail::my_row() + offset_); }
 
   // Sum over every vCPU that ran (arithmetic T).
   T sum() const {

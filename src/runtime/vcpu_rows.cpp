@@ -53,6 +53,10 @@ uint8_t* row_of(unsigned vcpu) {
   return vcpu < r.current.size() ? r.current[vcpu] : nullptr;
 }
 
+__attribute__((target("general-regs-only"))) uint8_t* my_row() {
+  return runtime::current_thread().vcpu_row;
+}
+
 unsigned vcpus_seen() {
   Rows& r = rows();
   std::lock_guard guard(r.mutex);
