@@ -168,10 +168,14 @@ void ActionEmitter::inline_op(const runtime::Action& a, bool flags_live) {
   g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
 }
 
-void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live, Xbyak::Label& skip) {
+void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live,
+                                   Xbyak::Label& skip) {
   if (a.cond == Condition::kAlways) return;
   const bool row_slot = a.slot.row_offset >= 0;
-  g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+  const auto imm = static_cast<int64_t>(a.imm);
+  // rcx carries a wide immediate or the result; r11 a QEMU slot's address.
+  const bool uses_rcx = flags_live || !row_slot || !fits_int32(imm);
+  if (uses_rcx) g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
   if (!row_slot) {
     g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
     load_slot_address(a.slot);
@@ -180,67 +184,37 @@ void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live, Xb
     g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
     g_.pushfq();
   }
-  const auto imm = static_cast<int64_t>(a.imm);
-  auto compare = [&] {
-    auto value = [&] {
-      return row_slot ? row(static_cast<uint32_t>(a.slot.row_offset)) : g_.qword[g_.r11];
-    };
-    if (fits_int32(imm)) {
-      g_.cmp(value(), static_cast<uint32_t>(imm));
-    } else {
-      g_.mov(g_.rcx, a.imm);
-      g_.cmp(value(), g_.rcx);
-    }
+  auto value = [&] {
+    return row_slot ? row(static_cast<uint32_t>(a.slot.row_offset)) : g_.qword[g_.r11];
   };
-  compare();
+  if (fits_int32(imm)) {
+    g_.cmp(value(), static_cast<uint32_t>(imm));
+  } else {
+    g_.mov(g_.rcx, a.imm);
+    g_.cmp(value(), g_.rcx);
+  }
   if (!flags_live) {
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    if (uses_rcx) g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     if (!row_slot) g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
-    switch (a.cond) {
-      case Condition::kEq:
-        g_.jne(skip, kNear);
-        break;
-      case Condition::kNe:
-        g_.je(skip, kNear);
-        break;
-      case Condition::kLt:
-        g_.jae(skip, kNear);
-        break;
-      case Condition::kLe:
-        g_.ja(skip, kNear);
-        break;
-      case Condition::kGt:
-        g_.jbe(skip, kNear);
-        break;
-      case Condition::kGe:
-        g_.jb(skip, kNear);
-        break;
-      default:
-        break;
+    switch (a.cond) {  // skip when the condition does not hold (unsigned)
+      case Condition::kEq: g_.jne(skip, kNear); break;
+      case Condition::kNe: g_.je(skip, kNear); break;
+      case Condition::kLt: g_.jae(skip, kNear); break;
+      case Condition::kLe: g_.ja(skip, kNear); break;
+      case Condition::kGt: g_.jbe(skip, kNear); break;
+      case Condition::kGe: g_.jb(skip, kNear); break;
+      default: break;
     }
     return;
   }
   switch (a.cond) {
-    case Condition::kEq:
-      g_.sete(g_.cl);
-      break;
-    case Condition::kNe:
-      g_.setne(g_.cl);
-      break;
-    case Condition::kLt:
-      g_.setb(g_.cl);
-      break;
-    case Condition::kLe:
-      g_.setbe(g_.cl);
-      break;
-    case Condition::kGt:
-      g_.seta(g_.cl);
-      break;
-    case Condition::kGe:
-      g_.setae(g_.cl);
-      break;
-    default:
-      break;
+    case Condition::kEq: g_.sete(g_.cl); break;
+    case Condition::kNe: g_.setne(g_.cl); break;
+    case Condition::kLt: g_.setb(g_.cl); break;
+    case Condition::kLe: g_.setbe(g_.cl); break;
+    case Condition::kGt: g_.seta(g_.cl); break;
+    case Condition::kGe: g_.setae(g_.cl); break;
+    default: break;
   }
   g_.movzx(g_.ecx, g_.cl);  // rcx = holds ? 1 : 0
   g_.popfq();
