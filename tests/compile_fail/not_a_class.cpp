@@ -1,0 +1,3 @@
+// EXPECT: must be a class type
+#include "qplug/qplug.h"
+qplug::plugin_list<int> list;
