@@ -9,6 +9,7 @@ pkgs=(
   # programs the end-to-end tests run natively and under qplug
   bash coreutils findutils grep sed gawk python3 perl sqlite3 gzip xz-utils zstd tar file
   golang-go  # a Go test program (node and java are tested when present)
+  groff-base  # renders docs/qplug.1 in the install and docs tests
 )
 missing=()
 for p in "${pkgs[@]}"; do

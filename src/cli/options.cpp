@@ -474,6 +474,8 @@ Environment (options on the command line take precedence):
   QEMU_LOG_FILENAME=file like -D
   QEMU_STRACE            like -strace, whatever its value
   QEMU_LD_PREFIX=path    like -L
+  QPLUG_STATS            at exit, print translation and code cache statistics (qplug only)
+  QPLUG_PERF_MAP=1       name translated code in /tmp/perf-PID.map for perf (qplug only)
 )";
 }
 

@@ -138,7 +138,8 @@ int run_tool(int argc, char** argv, Tool& tool) {
     std::printf("qplug version 0.1.0 (x86_64 -> x86_64, QEMU plugin API 1-7)\n");
     return 0;
   }
-  for (const auto& w : o.warnings) std::fprintf(stderr, "qplug: warning: %s\n", w.c_str());
+  // Printed as given: QEMU's wording, "qplug: warning: ..." then "Please use ...".
+  for (const auto& w : o.warnings) std::fprintf(stderr, "%s\n", w.c_str());
   if (o.plugin_help) {
     std::printf("Plugin options\n  file=<path/to/plugin.so>\n  plugin specific arguments\n");
     return 0;
