@@ -13,6 +13,7 @@
 #include "runtime/block.h"
 #include "runtime/instrumentation.h"
 #include "x86_64/asm_util.h"
+#include "x86_64/callee_analysis.h"
 #include "x86_64/emitter.h"
 
 namespace qplug::x86_64 {
@@ -34,7 +35,7 @@ class ActionEmitter {
   void callout(const runtime::Action& a);
 
   // Upper bound of the bytes one action takes.
-  static constexpr size_t kMaxBytes = 224;
+  static constexpr size_t kMaxBytes = 2048;  // a direct call to unknown code: two call paths, 32 zmm and 8 k saved
 
  private:
   Xbyak::Address tls(size_t field) { return x86_64::tls(g_, env_.tls, field); }
@@ -48,6 +49,8 @@ class ActionEmitter {
   void test_condition(const runtime::Action& a, bool flags_live, Xbyak::Label& skip);
   void direct_call(const runtime::Action& a, bool flags_live, bool mem);
   void record(const runtime::Action& a, bool mem);
+  // Saves (or restores) the registers `use` names in ThreadState::vector_save.
+  void save_vector_registers(const VectorUse& use, bool restore);
 
   Xbyak::CodeGenerator& g_;
   const EmitEnv& env_;

@@ -18,6 +18,9 @@ namespace qplug::x86_64 {
 // Where translated code finds runtime data; all addresses are host addresses.
 struct EmitEnv {
   int64_t tls = 0;  // %fs offset of runtime::ThreadState
+  // Width of the vector registers the OS saves (XCR0): 16 (SSE), 32 (AVX) or
+  // 64 (AVX-512, with 32 registers and the mask registers).
+  int vector_bytes = 16;
   // Reads guest memory without faulting (bytes read); used to guess the
   // targets of jumps through GOT slots. May be null.
   size_t (*read_guest)(uint64_t addr, void* out, size_t len) = nullptr;

@@ -14,6 +14,8 @@
 #include "qemu/registry.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
+#include "x86_64/callee_analysis.h"
+#include "runtime/runtime.h"
 #include "runtime/thread_state.h"
 
 using namespace qplug;
@@ -40,6 +42,22 @@ void grow(qemu_plugin_scoreboard* s, size_t vcpus) {
   s->data = data;  // translated code reads it through &s->data, so it follows
   s->capacity = cap;
 }
+
+// Growing allocates (and libc's allocator may use vector registers), yet
+// scoreboard_find is called from callbacks that run as direct calls with only
+// the registers they are known to change saved. So the rare growth keeps the
+// whole vector state itself, and callee analysis does not look inside.
+__attribute__((noinline)) void grow_keeping_vector_state(qemu_plugin_scoreboard* s,
+                                                         size_t vcpus) {
+  alignas(64) static thread_local uint8_t state[16384];
+  const bool fits = runtime::rt().xsave_size <= sizeof state;
+  if (fits) asm volatile("xsave64 %0" : "=m"(state) : "a"(-1), "d"(-1) : "memory");
+  grow(s, vcpus);
+  if (fits) asm volatile("xrstor64 %0" : : "m"(state), "a"(-1), "d"(-1) : "memory");
+}
+
+[[maybe_unused]] const bool grow_declared_safe =
+    (x86_64::declare_vector_safe(reinterpret_cast<const void*>(&grow_keeping_vector_state)), true);
 
 }  // namespace
 
@@ -118,7 +136,8 @@ QPLUG_API void qemu_plugin_scoreboard_free(qemu_plugin_scoreboard* s) {
   delete s;
 }
 QPLUG_API void* qemu_plugin_scoreboard_find(qemu_plugin_scoreboard* s, unsigned vcpu) {
-  grow(s, vcpu + 1);
+  if (vcpu >= s->capacity) [[unlikely]]
+    grow_keeping_vector_state(s, vcpu + 1);
   return s->data + vcpu * s->element_size;
 }
 QPLUG_API void qemu_plugin_u64_add(QemuU64 e, unsigned vcpu, uint64_t added) {

@@ -31,8 +31,11 @@ void register_global(uint64_t id, Event e, void* cb, void* userdata, const char*
   std::exit(1);
 }
 
-runtime::Action callback_action(void* cb, void* userdata) {
+// `flags`: qemu_plugin_cb_flags; QEMU_PLUGIN_CB_NO_REGS (0) lets the
+// callback run as a direct call without the guest's registers in memory.
+runtime::Action callback_action(void* cb, void* userdata, int flags) {
   runtime::Action a;
+  a.needs_guest_state = flags != 0;
   a.kind = runtime::ActionKind::kCall;
   a.fn = reinterpret_cast<runtime::VcpuCallback>(cb);
   a.userdata = userdata;
@@ -58,8 +61,9 @@ runtime::SlotRef scoreboard_slot(QemuU64 entry) {
   return s;
 }
 
-runtime::Action cond_action(void* cb, int cond, QemuU64 entry, uint64_t imm, void* userdata) {
-  runtime::Action a = callback_action(cb, userdata);
+runtime::Action cond_action(void* cb, int flags, int cond, QemuU64 entry, uint64_t imm,
+                            void* userdata) {
+  runtime::Action a = callback_action(cb, userdata, flags);
   a.kind = runtime::ActionKind::kCondCall;
   a.cond = static_cast<runtime::Condition>(cond);
   a.slot = scoreboard_slot(entry);
@@ -146,14 +150,14 @@ QPLUG_API void qemu_plugin_vcpu_for_each(uint64_t id, void* cb, void* userdata) 
 
 // ---- exec-time registrations (valid only inside a tb_trans callback) ----
 
-QPLUG_API void qemu_plugin_register_vcpu_tb_exec_cb(qemu_plugin_tb* tb, void* cb, int,
+QPLUG_API void qemu_plugin_register_vcpu_tb_exec_cb(qemu_plugin_tb* tb, void* cb, int flags,
                                                     void* userdata) {
-  tb->instr->at_entry.push_back(callback_action(cb, userdata));
+  tb->instr->at_entry.push_back(callback_action(cb, userdata, flags));
 }
-QPLUG_API void qemu_plugin_register_vcpu_tb_exec_cond_cb(qemu_plugin_tb* tb, void* cb, int,
+QPLUG_API void qemu_plugin_register_vcpu_tb_exec_cond_cb(qemu_plugin_tb* tb, void* cb, int flags,
                                                          int cond, QemuU64 entry, uint64_t imm,
                                                          void* userdata) {
-  tb->instr->at_entry.push_back(cond_action(cb, cond, entry, imm, userdata));
+  tb->instr->at_entry.push_back(cond_action(cb, flags, cond, entry, imm, userdata));
 }
 QPLUG_API void qemu_plugin_register_vcpu_tb_exec_inline(qemu_plugin_tb* tb, int op, void* ptr,
                                                         uint64_t imm) {
@@ -165,14 +169,14 @@ QPLUG_API void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(qemu_plugin_tb*
                                                                  QemuU64 entry, uint64_t imm) {
   tb->instr->at_entry.push_back(inline_action(op, scoreboard_slot(entry), imm));
 }
-QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_insn* insn, void* cb, int,
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_insn* insn, void* cb, int flags,
                                                       void* userdata) {
-  insn_point(insn).push_back(callback_action(cb, userdata));
+  insn_point(insn).push_back(callback_action(cb, userdata, flags));
 }
-QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cond_cb(qemu_plugin_insn* insn, void* cb, int,
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cond_cb(qemu_plugin_insn* insn, void* cb, int flags,
                                                            int cond, QemuU64 entry, uint64_t imm,
                                                            void* userdata) {
-  insn_point(insn).push_back(cond_action(cb, cond, entry, imm, userdata));
+  insn_point(insn).push_back(cond_action(cb, flags, cond, entry, imm, userdata));
 }
 QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_insn* insn, int op, void* ptr,
                                                           uint64_t imm) {
@@ -184,9 +188,9 @@ QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(qemu_plugin_i
                                                                    QemuU64 entry, uint64_t imm) {
   insn_point(insn).push_back(inline_action(op, scoreboard_slot(entry), imm));
 }
-QPLUG_API void qemu_plugin_register_vcpu_mem_cb(qemu_plugin_insn* insn, void* cb, int, int rw,
+QPLUG_API void qemu_plugin_register_vcpu_mem_cb(qemu_plugin_insn* insn, void* cb, int flags, int rw,
                                                 void* userdata) {
-  runtime::Action a = callback_action(nullptr, userdata);
+  runtime::Action a = callback_action(nullptr, userdata, flags);
   a.kind = runtime::ActionKind::kMemCall;
   a.mem_fn = reinterpret_cast<runtime::MemCallback>(cb);
   mem_point(insn).push_back({a, static_cast<uint8_t>(rw)});

@@ -40,6 +40,8 @@ void at_exit();  // once, at exit_group; the last plugin registered runs first
 // Returns 1 when the callback called qemu_plugin_set_pc (ThreadState::rip is
 // the new pc and the routine leaves to the dispatcher), else 0.
 int run_callout(const runtime::Action& action);
+// Turns callbacks that promised not to touch guest registers into direct calls.
+void lower_fast_callbacks(runtime::BlockInstrumentation& instr);
 void run_action(const void* action);
 
 // Runs `body(arg)` so that qemu_plugin_set_pc inside it unwinds back here:

@@ -2,6 +2,8 @@
 // (qplug/qemu_plugins.h). Each hook forwards to the registry's callbacks.
 #include "qplug/qemu_plugins.h"
 
+#include <cstdlib>
+
 #include "qemu/plugin_host.h"
 #include "runtime/tb_impl.h"
 
@@ -16,7 +18,13 @@ Result<void> QemuPlugins::load_dynamic(const std::vector<PluginSpec>& specs) {
 bool QemuPlugins::instruments() const { return qemu::active(); }
 bool QemuPlugins::watches_syscalls() const { return qemu::active(); }
 
-void QemuPlugins::tb_trans(Tb& tb) { qemu::translate_block(*tb.impl()->insns, *tb.impl()->instr); }
+void QemuPlugins::tb_trans(Tb& tb) {
+  qemu::translate_block(*tb.impl()->insns, *tb.impl()->instr);
+  // QPLUG_SLOW_CALLBACKS=1 keeps every callback on the callout routine (for
+  // measuring the difference, and as a fallback).
+  static const bool slow = std::getenv("QPLUG_SLOW_CALLBACKS") != nullptr;
+  if (!slow) qemu::lower_fast_callbacks(*tb.impl()->instr);
+}
 
 void QemuPlugins::vcpu_init(unsigned vcpu) { qemu::vcpu_init(vcpu); }
 void QemuPlugins::vcpu_exit(unsigned vcpu) { qemu::vcpu_exit(vcpu); }

@@ -87,6 +87,17 @@ size_t xsave_size() {
   return ebx;  // size for the features enabled in XCR0
 }
 
+int vector_bytes() {
+  unsigned eax, ebx, ecx, edx;
+  __cpuid(1, eax, ebx, ecx, edx);
+  if (!(ecx & (1u << 27))) return 16;  // no OSXSAVE: SSE only
+  uint32_t xcr0_lo, xcr0_hi;
+  asm volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0xe6) == 0xe6) return 64;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM
+  if ((xcr0_lo & 0x6) == 0x6) return 32;
+  return 16;
+}
+
 }  // namespace
 
 namespace qplug {
@@ -194,6 +205,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
   // Translated code and the context switch reach ThreadState through %fs.
   R.env.tls = runtime::tls_offset();
   R.xsave_size = xsave_size();
+  R.env.vector_bytes = vector_bytes();
   void* routines =
       mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (routines == MAP_FAILED) fail(make_error("qplug: cannot map executable memory"));

@@ -68,12 +68,18 @@ struct Action {
   uint32_t mem_info = 0;  // filled per access by the emitter
   uint8_t mem_slot = 0;
   CalloutRunner runner = nullptr;  // for callouts (kCall, kCondCall, kMemCall, buffer flushes)
+  // A QEMU callback registered with QEMU_PLUGIN_CB_NO_REGS does not read or
+  // write guest registers, so it can run as a direct call (qemu/fast_callbacks.cpp).
+  bool needs_guest_state = true;
   // Direct calls: the target, its argument, and what it may clobber beyond the
   // SysV caller-saved general registers.
   DirectCallback direct = nullptr;
   MemDirectCallback mem_direct = nullptr;
   uint64_t arg = 0;
   bool touches_vector = true;
+  // The code whose vector use a direct call stands for, when the target is a
+  // thunk (written without vector registers) that calls it; else the target.
+  const void* callee = nullptr;
   bool touches_flags = true;
   // Records: the buffer's row offsets (cursor, end) and the flush callout.
   uint32_t record_cursor = 0;

@@ -93,6 +93,10 @@ struct alignas(64) ThreadState {
   uint64_t mem_vaddr;
   uint64_t spill_rsp;  // guest rsp while a direct call runs on the runtime stack
 
+  // Vector registers a direct call's callee may change, saved around it
+  // (32 x 64 bytes, then k0-k7, then MXCSR).
+  alignas(64) uint8_t vector_save[32 * 64 + 8 * 8 + 8];
+
   // --- runtime only ---
   uint64_t vcpu_index;
 

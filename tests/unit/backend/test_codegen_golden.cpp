@@ -44,8 +44,12 @@ uint8_t* code_buffer() {
 }
 
 // A direct-call target at a fixed distance from the code, so the encoding
-// (rel32) does not depend on where the test binary is loaded.
+// (rel32) does not depend on where the test binary is loaded. Its code,
+// `vzeroupper; ret`, touches the vector state, so calls that may let it do
+// so must save that state.
 qplug::DirectFn fake_target() {
+  static const uint8_t kCode[] = {0xC5, 0xF8, 0x77, 0xC3};
+  std::memcpy(code_buffer() + 0x8000, kCode, sizeof kCode);
   return reinterpret_cast<qplug::DirectFn>(code_buffer() + 0x8000);
 }
 
@@ -94,6 +98,7 @@ Emitted emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc,
   qplug::runtime::Block block;
   qplug::x86_64::EmitEnv env;
   env.tls = kTls;
+  env.vector_bytes = 64;
   uint8_t* where = code_buffer();
   std::memset(where, 0xCC, 1 << 15);
   const auto st = qplug::x86_64::emit_block(insns, end_pc, where, 1 << 15, block, env, instr);

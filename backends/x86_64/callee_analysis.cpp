@@ -1,0 +1,199 @@
+#include "x86_64/callee_analysis.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "x86_64/decoder.h"
+
+namespace qplug::x86_64 {
+namespace {
+
+// Enough for a counting callback and the few helpers it calls; anything
+// larger (libc's printf, glib) almost surely uses vector registers anyway.
+constexpr size_t kMaxInsns = 20000;
+
+bool integer_register(ZydisRegister reg) {
+  if (reg == ZYDIS_REGISTER_NONE) return true;
+  switch (ZydisRegisterGetClass(reg)) {
+    case ZYDIS_REGCLASS_GPR8:
+    case ZYDIS_REGCLASS_GPR16:
+    case ZYDIS_REGCLASS_GPR32:
+    case ZYDIS_REGCLASS_GPR64:
+    case ZYDIS_REGCLASS_FLAGS:
+    case ZYDIS_REGCLASS_IP:
+    case ZYDIS_REGCLASS_SEGMENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Adds what `d` may change to `use`; false if that cannot be said register
+// by register (x87, state save/restore instructions).
+bool account(const DecodedInsn& d, VectorUse& use) {
+  switch (d.insn.mnemonic) {
+    case ZYDIS_MNEMONIC_VZEROUPPER:
+    case ZYDIS_MNEMONIC_VZEROALL:
+      use.vector |= 0xffff;  // the upper halves of 0-15 (or all of them)
+      return true;
+    case ZYDIS_MNEMONIC_LDMXCSR:
+    case ZYDIS_MNEMONIC_VLDMXCSR:
+      use.mxcsr = true;
+      return true;
+    case ZYDIS_MNEMONIC_STMXCSR:
+    case ZYDIS_MNEMONIC_VSTMXCSR:
+      return true;
+    case ZYDIS_MNEMONIC_EMMS:
+    case ZYDIS_MNEMONIC_FEMMS:
+    case ZYDIS_MNEMONIC_FXRSTOR:
+    case ZYDIS_MNEMONIC_FXRSTOR64:
+    case ZYDIS_MNEMONIC_XRSTOR:
+    case ZYDIS_MNEMONIC_XRSTOR64:
+    case ZYDIS_MNEMONIC_XRSTORS:
+    case ZYDIS_MNEMONIC_XRSTORS64:
+      return false;
+    default:
+      break;
+  }
+  for (uint8_t i = 0; i < d.insn.operand_count; ++i) {
+    const ZydisDecodedOperand& op = d.ops[i];
+    ZydisRegister regs[3] = {ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE};
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) regs[0] = op.reg.value;
+    if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+      regs[1] = op.mem.base;
+      regs[2] = op.mem.index;
+    }
+    for (ZydisRegister reg : regs) {
+      if (integer_register(reg)) continue;
+      const bool written = reg == regs[0] && (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
+      switch (ZydisRegisterGetClass(reg)) {
+        case ZYDIS_REGCLASS_XMM:
+        case ZYDIS_REGCLASS_YMM:
+        case ZYDIS_REGCLASS_ZMM:
+          if (written) use.vector |= 1u << ZydisRegisterGetId(reg);
+          break;
+        case ZYDIS_REGCLASS_MASK:
+          if (written) use.mask |= static_cast<uint8_t>(1u << ZydisRegisterGetId(reg));
+          break;
+        default:
+          if (reg == ZYDIS_REGISTER_MXCSR) {
+            if (written) use.mxcsr = true;
+            break;
+          }
+          return false;  // x87, MMX, tiles, anything else
+      }
+    }
+  }
+  return true;
+}
+
+// The bound target of `jmp/call [rip+disp]` (a PLT or GOT slot), or 0.
+uint64_t slot_target(const DecodedInsn& d) {
+  const ZydisDecodedOperand* op = d.rip_relative_operand();
+  if (!op || d.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY) return 0;
+  uint64_t target;
+  std::memcpy(&target,
+              reinterpret_cast<const void*>(d.next_pc() + static_cast<uint64_t>(op->mem.disp.value)),
+              sizeof target);
+  return target;
+}
+
+std::mutex& analysis_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::unordered_set<uint64_t>& vector_safe() {
+  static auto* s = new std::unordered_set<uint64_t>;
+  return *s;
+}
+
+VectorUse analyse(uint64_t fn) {
+  VectorUse use;
+  use.unknown = false;
+  const VectorUse unknown;
+  static const Decoder decoder;
+  std::vector<uint64_t> work{fn};
+  std::unordered_set<uint64_t> seen;
+  size_t budget = kMaxInsns;
+  while (!work.empty()) {
+    uint64_t pc = work.back();
+    work.pop_back();
+    while (!vector_safe().count(pc) && seen.insert(pc).second) {
+      if (budget-- == 0) return unknown;
+      DecodedInsn d;
+      if (!decoder.decode(reinterpret_cast<const uint8_t*>(pc), 15, pc, d)) return unknown;
+      if (!account(d, use)) {
+        if (std::getenv("QPLUG_DEBUG_ANALYSIS"))
+          std::fprintf(stderr, "qplug: analysis: %#lx: %s\n", static_cast<unsigned long>(pc),
+                       decoder.format(d).c_str());
+        return unknown;
+      }
+      switch (d.kind) {
+        case InsnKind::kPlain:
+        case InsnKind::kSyscall:  // the kernel keeps the vector state
+          pc = d.next_pc();
+          continue;
+        case InsnKind::kJcc:
+        case InsnKind::kJccRel8Only:
+        case InsnKind::kCallDirect:
+          work.push_back(d.branch_target());
+          pc = d.next_pc();
+          continue;
+        case InsnKind::kJmpDirect:
+          work.push_back(d.branch_target());
+          break;
+        case InsnKind::kJmpIndirect:
+        case InsnKind::kCallIndirect: {
+          const uint64_t target = slot_target(d);
+          if (!target) {  // through a register: unknown code
+            if (std::getenv("QPLUG_DEBUG_ANALYSIS"))
+              std::fprintf(stderr, "qplug: analysis: %#lx: %s\n", static_cast<unsigned long>(pc),
+                           decoder.format(d).c_str());
+            return unknown;
+          }
+          work.push_back(target);
+          if (d.kind == InsnKind::kCallIndirect) {
+            pc = d.next_pc();
+            continue;
+          }
+          break;
+        }
+        case InsnKind::kRet:
+        case InsnKind::kTrap:  // ud2 after a noreturn call, int3 padding
+          break;
+        case InsnKind::kUnsupported:
+          return unknown;
+      }
+      break;
+    }
+  }
+  return use;
+}
+
+}  // namespace
+
+void declare_vector_safe(const void* fn) {
+  std::lock_guard guard(analysis_mutex());
+  vector_safe().insert(reinterpret_cast<uint64_t>(fn));
+}
+
+VectorUse vector_use(const void* fn) {
+  static auto* cache = new std::unordered_map<const void*, VectorUse>;
+  std::lock_guard guard(analysis_mutex());
+  auto [it, fresh] = cache->try_emplace(fn);
+  if (fresh) {
+    it->second = analyse(reinterpret_cast<uint64_t>(fn));
+    if (std::getenv("QPLUG_DEBUG_ANALYSIS"))
+      std::fprintf(stderr, "qplug: callee %p: %s vector %#x mask %#x mxcsr %d\n", fn,
+                   it->second.unknown ? "unknown" : "known", it->second.vector, it->second.mask,
+                   it->second.mxcsr);
+  }
+  return it->second;
+}
+
+}  // namespace qplug::x86_64

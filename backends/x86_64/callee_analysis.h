@@ -1,0 +1,31 @@
+// Callee analysis: what host code called from translated code may touch, so
+// that a direct call saves only that (DynamoRIO analyses clean-call callees
+// for the same reason). On this project's machines XSAVE + XRSTOR of the
+// whole vector state costs about 300 ns, a hundred times a plain call, so a
+// callee that touches two ymm registers should save two ymm registers.
+#pragma once
+
+#include <cstdint>
+
+namespace qplug::x86_64 {
+
+// The vector, mask, x87 and MXCSR state that code may change.
+struct VectorUse {
+  bool unknown = true;     // not analysable (or x87/XSAVE use): save everything
+  uint32_t vector = 0;     // bit n: zmm/ymm/xmm n may change (any width)
+  uint8_t mask = 0;        // bit n: k n may change
+  bool mxcsr = false;      // ldmxcsr (or an instruction with MXCSR as a written operand)
+  bool any() const { return unknown || vector || mask || mxcsr; }
+};
+
+// What every instruction reachable from `fn` (through direct branches and
+// calls, and PLT/GOT jumps whose slot is already bound) may change. Unknown
+// code (an indirect branch through a register, undecodable bytes, too much
+// code) is `unknown`. Cached per function; thread-safe.
+VectorUse vector_use(const void* fn);
+
+// Declares that calls to `fn` leave the vector state as they found it (the
+// function saves what it uses): analysis does not look inside.
+void declare_vector_safe(const void* fn);
+
+}  // namespace qplug::x86_64
