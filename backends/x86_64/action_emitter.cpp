@@ -170,8 +170,7 @@ void ActionEmitter::inline_op(const runtime::Action& a, bool flags_live) {
   g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
 }
 
-void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live,
-                                   Xbyak::Label& skip) {
+void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live, Xbyak::Label& skip) {
   if (a.cond == Condition::kAlways) return;
   const bool row_slot = a.slot.row_offset >= 0;
   const auto imm = static_cast<int64_t>(a.imm);
@@ -199,24 +198,50 @@ void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live,
     if (uses_rcx) g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     if (!row_slot) g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
     switch (a.cond) {  // skip when the condition does not hold (unsigned)
-      case Condition::kEq: g_.jne(skip, kNear); break;
-      case Condition::kNe: g_.je(skip, kNear); break;
-      case Condition::kLt: g_.jae(skip, kNear); break;
-      case Condition::kLe: g_.ja(skip, kNear); break;
-      case Condition::kGt: g_.jbe(skip, kNear); break;
-      case Condition::kGe: g_.jb(skip, kNear); break;
-      default: break;
+      case Condition::kEq:
+        g_.jne(skip, kNear);
+        break;
+      case Condition::kNe:
+        g_.je(skip, kNear);
+        break;
+      case Condition::kLt:
+        g_.jae(skip, kNear);
+        break;
+      case Condition::kLe:
+        g_.ja(skip, kNear);
+        break;
+      case Condition::kGt:
+        g_.jbe(skip, kNear);
+        break;
+      case Condition::kGe:
+        g_.jb(skip, kNear);
+        break;
+      default:
+        break;
     }
     return;
   }
   switch (a.cond) {
-    case Condition::kEq: g_.sete(g_.cl); break;
-    case Condition::kNe: g_.setne(g_.cl); break;
-    case Condition::kLt: g_.setb(g_.cl); break;
-    case Condition::kLe: g_.setbe(g_.cl); break;
-    case Condition::kGt: g_.seta(g_.cl); break;
-    case Condition::kGe: g_.setae(g_.cl); break;
-    default: break;
+    case Condition::kEq:
+      g_.sete(g_.cl);
+      break;
+    case Condition::kNe:
+      g_.setne(g_.cl);
+      break;
+    case Condition::kLt:
+      g_.setb(g_.cl);
+      break;
+    case Condition::kLe:
+      g_.setbe(g_.cl);
+      break;
+    case Condition::kGt:
+      g_.seta(g_.cl);
+      break;
+    case Condition::kGe:
+      g_.setae(g_.cl);
+      break;
+    default:
+      break;
   }
   g_.movzx(g_.ecx, g_.cl);  // rcx = holds ? 1 : 0
   g_.popfq();
@@ -236,8 +261,8 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
   static const Xbyak::Reg64 kCallerSaved[] = {g_.rax, g_.rcx, g_.rdx, g_.rsi, g_.rdi,
                                               g_.r8,  g_.r9,  g_.r10, g_.r11};
   const bool save_flags = flags_live && a.touches_flags;
-  const uint64_t target = mem ? reinterpret_cast<uint64_t>(a.mem_direct)
-                              : reinterpret_cast<uint64_t>(a.direct);
+  const uint64_t target =
+      mem ? reinterpret_cast<uint64_t>(a.mem_direct) : reinterpret_cast<uint64_t>(a.direct);
   // The vector state is saved only as far as the function may change it, as
   // declared and as analysing its code tells: register by register, or all of
   // it with XSAVE when the analysis cannot tell.
@@ -305,8 +330,8 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     g_.mov(g_.edx, -1);
     g_.db(0x21AE0F48, 4);  // xsave64 [rcx]
     g_.db(0x64);
-    g_.ldmxcsr(g_.dword[reinterpret_cast<void*>(env_.tls + static_cast<int64_t>(
-                                                              QPLUG_TLS_FIELD(host_mxcsr)))]);
+    g_.ldmxcsr(g_.dword[reinterpret_cast<void*>(
+        env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(host_mxcsr)))]);
     call();
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
     g_.mov(g_.eax, -1);
@@ -365,8 +390,8 @@ void ActionEmitter::save_vector_registers(const VectorUse& use, bool restore) {
   if (mxcsr && !restore) {
     g_.stmxcsr(slot(kMxcsr));
     g_.db(0x64);
-    g_.ldmxcsr(g_.dword[reinterpret_cast<void*>(env_.tls + static_cast<int64_t>(
-                                                              QPLUG_TLS_FIELD(host_mxcsr)))]);
+    g_.ldmxcsr(g_.dword[reinterpret_cast<void*>(
+        env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(host_mxcsr)))]);
   }
 }
 

@@ -35,7 +35,8 @@ class ActionEmitter {
   void callout(const runtime::Action& a);
 
   // Upper bound of the bytes one action takes.
-  static constexpr size_t kMaxBytes = 2048;  // a direct call to unknown code: two call paths, 32 zmm and 8 k saved
+  static constexpr size_t kMaxBytes =
+      2048;  // a direct call to unknown code: two call paths, 32 zmm and 8 k saved
 
  private:
   Xbyak::Address tls(size_t field) { return x86_64::tls(g_, env_.tls, field); }

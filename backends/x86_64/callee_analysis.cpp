@@ -97,9 +97,10 @@ uint64_t slot_target(const DecodedInsn& d) {
   const ZydisDecodedOperand* op = d.rip_relative_operand();
   if (!op || d.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY) return 0;
   uint64_t target;
-  std::memcpy(&target,
-              reinterpret_cast<const void*>(d.next_pc() + static_cast<uint64_t>(op->mem.disp.value)),
-              sizeof target);
+  std::memcpy(
+      &target,
+      reinterpret_cast<const void*>(d.next_pc() + static_cast<uint64_t>(op->mem.disp.value)),
+      sizeof target);
   return target;
 }
 

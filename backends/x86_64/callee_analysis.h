@@ -11,10 +11,10 @@ namespace qplug::x86_64 {
 
 // The vector, mask, x87 and MXCSR state that code may change.
 struct VectorUse {
-  bool unknown = true;     // not analysable (or x87/XSAVE use): save everything
-  uint32_t vector = 0;     // bit n: zmm/ymm/xmm n may change (any width)
-  uint8_t mask = 0;        // bit n: k n may change
-  bool mxcsr = false;      // ldmxcsr (or an instruction with MXCSR as a written operand)
+  bool unknown = true;  // not analysable (or x87/XSAVE use): save everything
+  uint32_t vector = 0;  // bit n: zmm/ymm/xmm n may change (any width)
+  uint8_t mask = 0;     // bit n: k n may change
+  bool mxcsr = false;   // ldmxcsr (or an instruction with MXCSR as a written operand)
   bool any() const { return unknown || vector || mask || mxcsr; }
 };
 

@@ -14,9 +14,8 @@
 #include "qemu/registry.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
-#include "x86_64/callee_analysis.h"
-#include "runtime/runtime.h"
 #include "runtime/thread_state.h"
+#include "x86_64/callee_analysis.h"
 
 using namespace qplug;
 
@@ -47,8 +46,7 @@ void grow(qemu_plugin_scoreboard* s, size_t vcpus) {
 // scoreboard_find is called from callbacks that run as direct calls with only
 // the registers they are known to change saved. So the rare growth keeps the
 // whole vector state itself, and callee analysis does not look inside.
-__attribute__((noinline)) void grow_keeping_vector_state(qemu_plugin_scoreboard* s,
-                                                         size_t vcpus) {
+__attribute__((noinline)) void grow_keeping_vector_state(qemu_plugin_scoreboard* s, size_t vcpus) {
   alignas(64) static thread_local uint8_t state[16384];
   const bool fits = runtime::rt().xsave_size <= sizeof state;
   if (fits) asm volatile("xsave64 %0" : "=m"(state) : "a"(-1), "d"(-1) : "memory");

@@ -173,9 +173,9 @@ QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_insn* insn, vo
                                                       void* userdata) {
   insn_point(insn).push_back(callback_action(cb, userdata, flags));
 }
-QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cond_cb(qemu_plugin_insn* insn, void* cb, int flags,
-                                                           int cond, QemuU64 entry, uint64_t imm,
-                                                           void* userdata) {
+QPLUG_API void qemu_plugin_register_vcpu_insn_exec_cond_cb(qemu_plugin_insn* insn, void* cb,
+                                                           int flags, int cond, QemuU64 entry,
+                                                           uint64_t imm, void* userdata) {
   insn_point(insn).push_back(cond_action(cb, flags, cond, entry, imm, userdata));
 }
 QPLUG_API void qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_insn* insn, int op, void* ptr,

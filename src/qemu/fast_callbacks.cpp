@@ -22,7 +22,8 @@ __attribute__((target("general-regs-only"))) void exec_thunk(unsigned vcpu, uint
   const auto& a = *reinterpret_cast<const runtime::Action*>(arg);
   // Where the block resumes, as the callout routine records it: a reset or
   // uninstall from the callback unlinks this block's exits (at_next_exit).
-  runtime::current_thread().callout_return = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  runtime::current_thread().callout_return =
+      reinterpret_cast<uint64_t>(__builtin_return_address(0));
   PluginContext* outer = current_plugin();
   restore_current_plugin(static_cast<PluginContext*>(a.owner));
   a.fn(vcpu, a.userdata);
