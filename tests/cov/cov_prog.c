@@ -13,7 +13,8 @@
 #include <string.h>
 
 static int square(int x) {
-  return x * x; /* hit */
+  int y = x * x; /* hit */
+  return y;      /* hit */
 }
 
 static int never_called(int x) {

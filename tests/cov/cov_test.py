@@ -307,6 +307,9 @@ def test_errors(e):
     rewrite_module_path(good, other, os.path.realpath("/bin/true"))
     p = e.cov("--lcov", e.path("other.info"), other)
     check(p.returncode == 0 and "not the file that ran" in p.stderr, "replaced module: " + p.stderr)
+    rewrite_module_path(good, other, e.source)
+    p = e.cov("--lcov", e.path("other.info"), other)
+    check(p.returncode == 0 and "not an ELF file (skipped)" in p.stderr, "not ELF: " + p.stderr)
 
     p = e.cov()
     check(p.returncode == 2 and p.stderr.startswith("qplug-cov: no drcov file given"), p.stderr)
