@@ -243,6 +243,10 @@ def do_cov_bb(a, work):
     print("PASS: bb reports equal (%s), coverage file valid" % static[-1])
 
 
+def absolute(path):
+    return os.path.abspath(path) if "/" in path and os.path.exists(path) else path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -281,6 +285,15 @@ def main():
     a.cmd = sys.argv[split + 1:]
     if not a.cmd:
         ap.error("missing CMD")
+    # The runs happen in a temporary directory: make relative paths absolute.
+    a.cmd[0] = absolute(a.cmd[0])
+    for key in ("tool", "bb_tool", "reader", "stepcount"):
+        if getattr(a, key, None):
+            setattr(a, key, absolute(getattr(a, key)))
+    for key in ("static", "so"):
+        if getattr(a, key, None):
+            path, sep, args = getattr(a, key).partition(",")
+            setattr(a, key, absolute(path) + sep + args)
     with tempfile.TemporaryDirectory(prefix="qplug-twin-") as work:
         try:
             {"report": do_report, "drcov": do_drcov, "cov-bb": do_cov_bb}[a.mode](a, work)
