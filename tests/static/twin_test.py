@@ -16,6 +16,8 @@ come in equal pairs, and the exit reports (from the first line matching
   --value RE        every number RE captures in the log equals it
   --stderr RE       the tool's stderr matches RE (for rejected arguments;
                     the run then only checks status and stderr)
+  --processes       CMD forks: its processes write to the log one after
+                    another, each its static lines then its .so lines
 
 drcov: runs `TOOL -plugin drcov,filename=static.%p.cov -plugin
 SO_PLUGIN,filename=so.%p.cov CMD`; every process writes both files; each
@@ -92,6 +94,28 @@ def split_twins(lines, report_re):
     return static, events
 
 
+def split_doubled(lines):
+    """Several processes, each printing its static then its .so lines (the
+    processes one after another): the log must be a sequence of doubled
+    chunks X X. Returns the first halves, or raises Fail."""
+    n = len(lines)
+    ok = [False] * (n + 1)  # ok[i]: lines[i:] splits into doubled chunks
+    step = [0] * (n + 1)
+    ok[n] = True
+    for i in range(n - 1, -1, -1):
+        for k in range(1, (n - i) // 2 + 1):
+            if ok[i + 2 * k] and lines[i:i + k] == lines[i + k:i + 2 * k]:
+                ok[i], step[i] = True, k
+                break
+    if not ok[0]:
+        raise Fail("the log is not a sequence of repeated groups (static, then .so)")
+    static, i = [], 0
+    while i < n:
+        static += lines[i:i + step[i]]
+        i += 2 * step[i]
+    return static
+
+
 def stepcount(tool, cmd, work, pcs=False):
     out = os.path.join(work, "truth")
     argv = [tool, "--output", out]
@@ -128,7 +152,12 @@ def do_report(a, work):
                 raise Fail("stderr does not match %r" % a.stderr)
             print("PASS: status %d, stderr matches" % status)
             return
-        static, n_runtime = split_twins(lines, a.report)
+        if a.processes:
+            if not any(re.search(a.report, l) for l in lines):
+                raise Fail("no log line matches the report start %r" % a.report)
+            static, n_runtime = split_doubled(lines), 0
+        else:
+            static, n_runtime = split_twins(lines, a.report)
         for pattern in a.expect:
             if not any(re.search(pattern, l) for l in static):
                 raise Fail("no static report line matches %r" % pattern)
@@ -260,6 +289,7 @@ def main():
     r.add_argument("--stepcount")
     r.add_argument("--value")
     r.add_argument("--stderr")
+    r.add_argument("--processes", action="store_true")
     d = sub.add_parser("drcov")
     d.add_argument("tool")
     d.add_argument("so")
