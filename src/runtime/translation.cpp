@@ -143,7 +143,10 @@ std::span<const uint8_t> Insn::bytes() const {
   return {d.bytes, d.length()};
 }
 std::string Insn::disas() const {
-  return runtime::rt().dispatcher->decoder().format(insn_at(tb_, insn_), /*att=*/true);
+  std::string text = runtime::rt().dispatcher->decoder().format(insn_at(tb_, insn_), /*att=*/true);
+  // As qemu_plugin_insn_disas: a mnemonic without operands keeps its separator ("syscall ").
+  if (text.find(' ') == std::string::npos) text += ' ';
+  return text;
 }
 size_t Insn::mem_count() const { return x86_64::memory_accesses(insn_at(tb_, insn_)).size(); }
 MemOperandInfo Insn::mem(size_t i) const {
