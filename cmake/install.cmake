@@ -36,6 +36,13 @@ foreach(target IN LISTS qplug_example_targets)
   endif()
 endforeach()
 
+# The engine as static libraries, for custom tools built with qplug::run (C++
+# static plugins, qplug_add_tool in the package), and the list of QEMU API
+# symbols such a tool exports to .so plugins.
+install(TARGETS qplug_core qplug_loader qplug_cli ARCHIVE DESTINATION ${QPLUG_INSTALL_LIBDIR}/qplug
+        COMPONENT devel)
+install(FILES ${QPLUG_DYNLIST_FILE} DESTINATION ${QPLUG_INSTALL_CMAKEDIR} COMPONENT devel)
+
 # The headers keep their qplug/ directory: qplug's sources include
 # <qplug/qemu-plugin.h>. The package also puts include/qplug itself on the path
 # so that plugins written for QEMU's tree (#include <qemu-plugin.h>) build as is.
@@ -45,7 +52,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/qplug DESTINATION ${QPLUG_INSTAL
 configure_package_config_file(
   ${CMAKE_CURRENT_LIST_DIR}/qplugConfig.cmake.in ${PROJECT_BINARY_DIR}/qplugConfig.cmake
   INSTALL_DESTINATION ${QPLUG_INSTALL_CMAKEDIR}
-  PATH_VARS QPLUG_INSTALL_BINDIR QPLUG_INSTALL_INCLUDEDIR QPLUG_INSTALL_PLUGINDIR)
+  PATH_VARS QPLUG_INSTALL_BINDIR QPLUG_INSTALL_INCLUDEDIR QPLUG_INSTALL_PLUGINDIR
+            QPLUG_INSTALL_LIBDIR)
 # 0.x: a minor release may change the package's interface.
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/qplugConfigVersion.cmake
                                  COMPATIBILITY SameMinorVersion)

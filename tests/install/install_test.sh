@@ -158,6 +158,12 @@ check_consumer() { # check_consumer BUILD_DIR
   [[ -e $1/libcxxcount.so ]] || fail "qplug_add_plugin(cxxcount) did not give libcxxcount.so"
   grep -qE '^cxxcount: v3 tbs=[1-9][0-9]*$' "$1/run.log" ||
     fail "consumer run.log: $(cat "$1/run.log" 2>&1)"
+  # The static plugin's counts equal libbb.so's in the same run.
+  local static so
+  static=$(sed -nE 's/^blocks ([0-9]+), insns ([0-9]+)$/\1 \2/p' "$1/tool.log")
+  so=$(sed -nE "s/^Total: bb's: ([0-9]+), insns: ([0-9]+)$/\1 \2/p" "$1/tool.log")
+  [[ -n $static && $static == "$so" && $static != "0 0" ]] ||
+    fail "qplug_add_tool(bbcount): static '$static' vs libbb.so '$so': $(cat "$1/tool.log" 2>&1)"
 }
 if consumer "$tmp/consumer" "$prefix"; then check_consumer "$tmp/consumer"; else
   cat "$tmp/consumer.log" >&2
@@ -175,7 +181,7 @@ if consumer "$tmp/consumer-moved" "$tmp/moved"; then check_consumer "$tmp/consum
   fail "consumer configure against the moved prefix"
 fi
 mv "$tmp/moved" "$prefix"
-ok "CMake package: C++ plugin, API_VERSION, qplug::qplug, version check, relocatable"
+ok "CMake package: C++ plugin, API_VERSION, qplug::qplug, qplug_add_tool (static C++ plugin = libbb.so), version check, relocatable"
 
 # --- 6. staged install ----------------------------------------------------
 DESTDIR=$tmp/stage "$cmake" --install "$build" --prefix /opt/qplug-test >/dev/null 2>&1 ||
