@@ -20,22 +20,11 @@ using runtime::ActionKind;
 
 const x86_64::DecodedInsn& insn_at(const detail::TbImpl* tb, size_t i) { return (*tb->insns)[i]; }
 
+// Cond lists QEMU's conditions from kEq on, in QEMU's order.
+static_assert(static_cast<int>(runtime::Condition::kEq) == 2 &&
+              static_cast<int>(runtime::Condition::kGe) == 7 && static_cast<int>(Cond::kGe) == 5);
 runtime::Condition condition(Cond c) {
-  switch (c) {
-    case Cond::kEq:
-      return runtime::Condition::kEq;
-    case Cond::kNe:
-      return runtime::Condition::kNe;
-    case Cond::kLt:
-      return runtime::Condition::kLt;
-    case Cond::kLe:
-      return runtime::Condition::kLe;
-    case Cond::kGt:
-      return runtime::Condition::kGt;
-    case Cond::kGe:
-      return runtime::Condition::kGe;
-  }
-  return runtime::Condition::kNever;
+  return static_cast<runtime::Condition>(static_cast<int>(c) + 2);
 }
 
 runtime::SlotRef row_slot(const Counter& counter) {
