@@ -94,6 +94,11 @@ void ActionEmitter::emit_mem(const runtime::Action& a, bool flags_live) {
 
 // r11 = address of a QEMU slot for this vCPU (rcx is free).
 void ActionEmitter::load_slot_address(const runtime::SlotRef& slot) {
+  if (slot.cache_slot >= 0) {  // this thread's element, cached in ThreadState
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(scoreboard_element) + 8 * slot.cache_slot));
+    g_.lea(g_.r11, g_.ptr[g_.r11 + static_cast<uint32_t>(slot.offset)]);
+    return;
+  }
   if (slot.fixed) {
     g_.mov(g_.r11, reinterpret_cast<uint64_t>(slot.fixed));
     return;
@@ -145,6 +150,18 @@ void ActionEmitter::inline_op(const runtime::Action& a, bool flags_live) {
     }
     g_.mov(row(off), g_.rcx);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    return;
+  }
+  if (a.slot.cache_slot >= 0 && fits_int32(imm) && (!add || !flags_live)) {
+    // A cached scoreboard element: one load, then the add or store.
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(scoreboard_element) + 8 * a.slot.cache_slot));
+    const Xbyak::Address element = g_.qword[g_.r11 + static_cast<uint32_t>(a.slot.offset)];
+    if (add)
+      g_.add(element, static_cast<uint32_t>(imm));
+    else
+      g_.mov(element, static_cast<uint64_t>(imm));  // imm32, sign-extended
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
     return;
   }
   // QEMU slots (a raw pointer or a scoreboard entry), flag-free.

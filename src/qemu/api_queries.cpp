@@ -15,7 +15,6 @@
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
-#include "x86_64/callee_analysis.h"
 
 using namespace qplug;
 
@@ -29,33 +28,6 @@ int caller_version() {
   qemu::PluginContext* p = qemu::current_plugin();
   return p ? p->version : 7;
 }
-
-void grow(qemu_plugin_scoreboard* s, size_t vcpus) {
-  if (vcpus <= s->capacity) return;
-  size_t cap = s->capacity;
-  while (cap < vcpus) cap *= 2;
-  auto* data = static_cast<uint8_t*>(std::calloc(cap, s->element_size));
-  std::memcpy(data, s->data, s->capacity * s->element_size);
-  // The old storage is not freed: another thread's translated code may be
-  // between loading the base and updating its slot.
-  s->data = data;  // translated code reads it through &s->data, so it follows
-  s->capacity = cap;
-}
-
-// Growing allocates (and libc's allocator may use vector registers), yet
-// scoreboard_find is called from callbacks that run as direct calls with only
-// the registers they are known to change saved. So the rare growth keeps the
-// whole vector state itself, and callee analysis does not look inside.
-__attribute__((noinline)) void grow_keeping_vector_state(qemu_plugin_scoreboard* s, size_t vcpus) {
-  alignas(64) static thread_local uint8_t state[16384];
-  const bool fits = runtime::rt().xsave_size <= sizeof state;
-  if (fits) asm volatile("xsave64 %0" : "=m"(state) : "a"(-1), "d"(-1) : "memory");
-  grow(s, vcpus);
-  if (fits) asm volatile("xrstor64 %0" : : "m"(state), "a"(-1), "d"(-1) : "memory");
-}
-
-[[maybe_unused]] const bool grow_declared_safe =
-    (x86_64::declare_vector_safe(reinterpret_cast<const void*>(&grow_keeping_vector_state)), true);
 
 }  // namespace
 
@@ -123,19 +95,15 @@ QPLUG_API const char* qemu_plugin_hwaddr_device_name(const void*) {
 // ---- scoreboards (v2+) ----
 
 QPLUG_API qemu_plugin_scoreboard* qemu_plugin_scoreboard_new(size_t element_size) {
-  auto* s = new qemu_plugin_scoreboard{nullptr, element_size, 16};
-  s->data = static_cast<uint8_t*>(std::calloc(s->capacity, element_size));
-  grow(s, qemu::num_vcpus());
-  return s;
+  return qemu::new_scoreboard(element_size);
 }
 QPLUG_API void qemu_plugin_scoreboard_free(qemu_plugin_scoreboard* s) {
   if (!s) return;
-  std::free(s->data);
-  delete s;
+  qemu::free_scoreboard(s);
 }
 QPLUG_API void* qemu_plugin_scoreboard_find(qemu_plugin_scoreboard* s, unsigned vcpu) {
   if (vcpu >= s->capacity) [[unlikely]]
-    grow_keeping_vector_state(s, vcpu + 1);
+    qemu::grow_scoreboard(s, vcpu + 1);
   return s->data + vcpu * s->element_size;
 }
 QPLUG_API void qemu_plugin_u64_add(QemuU64 e, unsigned vcpu, uint64_t added) {

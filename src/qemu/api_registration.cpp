@@ -56,6 +56,7 @@ runtime::Action inline_action(int op, runtime::SlotRef slot, uint64_t imm) {
 runtime::SlotRef scoreboard_slot(QemuU64 entry) {
   runtime::SlotRef s;
   s.base_holder = &entry.score->data;
+  s.cache_slot = entry.score->cache_slot;
   s.stride = entry.score->element_size;
   s.offset = entry.offset;
   return s;

@@ -100,6 +100,7 @@ void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
 }
 
 void vcpu_init(unsigned vcpu) {
+  attach_scoreboards(runtime::current_thread());  // on the new vCPU's thread, before it runs
   each(Event::kVcpuInit, [&](PluginContext* p, const Callback& cb) {
     if (v7(p))
       reinterpret_cast<void (*)(unsigned, void*)>(cb.fn)(vcpu, cb.userdata);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/instrumentation.h"
+#include "runtime/thread_state.h"
 #include "x86_64/decoder.h"
 
 // Opaque handles of the C API, in the global namespace as the header declares them.
@@ -31,6 +32,7 @@ struct qemu_plugin_scoreboard {
   uint8_t* data;  // element_size * capacity bytes, zeroed; moves when it grows
   size_t element_size;
   size_t capacity;  // vCPUs
+  int cache_slot;   // index in ThreadState::scoreboard_element, or -1
 };
 
 namespace qplug::qemu {
@@ -110,5 +112,14 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall);
 
 // Scoreboards grow with the number of vCPUs.
 unsigned num_vcpus();
+
+// Scoreboards (scoreboards.cpp). Each thread caches the address of its own
+// element of the first kScoreboardCache scoreboards in its ThreadState, so an
+// inline add on a scoreboard entry is one load and one add; growth and new
+// threads keep the caches right.
+qemu_plugin_scoreboard* new_scoreboard(size_t element_size);
+void grow_scoreboard(qemu_plugin_scoreboard* s, size_t vcpus);
+void attach_scoreboards(runtime::ThreadState& ts);
+void free_scoreboard(qemu_plugin_scoreboard* s);
 
 }  // namespace qplug::qemu

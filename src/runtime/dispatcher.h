@@ -57,6 +57,12 @@ class Dispatcher {
   // translation may call back into the dispatcher.
   std::recursive_mutex& mutex() { return mutex_; }
   size_t live_threads() const { return threads_.size(); }
+  // f(ThreadState&) for every live thread, with threads kept from coming and going.
+  template <class F>
+  void for_each_thread(F&& f) {
+    std::lock_guard guard(mutex_);
+    for (ThreadState* ts : threads_) f(*ts);
+  }
 
   // Threads whose lookup tables invalidation must clear.
   void add_thread(ThreadState* ts);

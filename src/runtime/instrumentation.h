@@ -48,8 +48,11 @@ enum class Condition : uint8_t { kNever, kAlways, kEq, kNe, kLt, kLe, kGt, kGe }
 // scoreboard that grows (and moves) needs no retranslation of the base.
 // A third form, `row_offset` >= 0, is a static plugin's per-vCPU counter in
 // the thread's TLS row (qplug/vcpu_storage.h): %fs-relative, no base load.
+// A scoreboard entry may also name `cache_slot` >= 0: the thread's own element
+// address is then ThreadState::scoreboard_element[cache_slot].
 struct SlotRef {
   int32_t row_offset = -1;
+  int32_t cache_slot = -1;
   uint64_t* fixed = nullptr;
   uint8_t* const* base_holder = nullptr;
   uint64_t stride = 0;

@@ -62,6 +62,7 @@ inline constexpr uint64_t kEmptyTag = 0;
 // 16 Ki entries (256 KiB per thread): glibc zeroes every thread's static TLS,
 // so the table's size is paid at each thread's (and the process's) start.
 inline constexpr size_t kLookupEntries = size_t{1} << 14;
+inline constexpr size_t kScoreboardCache = 32;
 inline size_t lookup_index(uint64_t guest_pc) { return guest_pc & (kLookupEntries - 1); }
 
 struct alignas(64) ThreadState {
@@ -92,6 +93,8 @@ struct alignas(64) ThreadState {
   uint32_t pad2;
   uint64_t mem_vaddr;
   uint64_t spill_rsp;  // guest rsp while a direct call runs on the runtime stack
+  // This vCPU's element of each QEMU scoreboard with a cache slot.
+  uint8_t* scoreboard_element[kScoreboardCache];
 
   // Vector registers a direct call's callee may change, saved around it
   // (32 x 64 bytes, then k0-k7, then MXCSR).
