@@ -127,7 +127,7 @@ declare -A CONFIG_DESCRIPTION=(
   [insn-inline]="insn, inline=on: inline add per instruction"
   [insn-cb]="insn: a callback per instruction"
   [mem-cb]="mem, callback=on: a callback per memory access"
-  [drcov]="drcov: block coverage file (callback on a block's first execution)"
+  [drcov]="drcov: coverage file (a callback per execution of each block translated before it ran)"
 )
 
 if [[ $list == 1 ]]; then
@@ -162,6 +162,8 @@ elif [[ -n $plugin ]]; then
   configs=(plugin)
 fi
 [[ -n $plugin || " ${configs[*]} " != *" plugin "* ]] || die "configuration 'plugin' needs --plugin SPEC"
+# The runs start in a scratch directory: a relative plugin path becomes absolute.
+[[ -n $plugin && $plugin != /* ]] && plugin=$PWD/$plugin
 [[ -z $plugin || " ${configs[*]} " == *" plugin "* ]] || configs+=(plugin)
 
 # ---------------------------------------------------------------------------

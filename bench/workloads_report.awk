@@ -131,6 +131,7 @@ END {
   rule(n)
   split("native " runners, RR, " ")
   for (r = 1; r <= nr + 1; r++) {
+    if (RR[r] == "native" && !index(" " configs " ", " none ")) continue
     n = 0
     cells[++n] = RR[r]
     for (c = 1; c <= nc; c++) {
@@ -140,6 +141,9 @@ END {
     row(n, cells)
   }
 
+  # Without the configuration "none" the table has no column for native.
+  if ((("none", "native") in su) && !index(" " configs " ", " none "))
+    print (md ? "\n" : "") "native: " sprintf("%.2f", su["none", "native"] / 1000) " ms"
   print ""
   if (md) {
     printf "Median of %d runs, %s inputs, %s, %s. qplug: `%s`; qemu: %s.\n", runs, size, date, cpu,
