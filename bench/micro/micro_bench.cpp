@@ -35,6 +35,7 @@
 
 namespace qplug_bench {
 namespace {
+std::string Num(double v, const char* fmt = "%.2f");
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -376,7 +377,13 @@ void RegisterAll() {
 // ---------------------------------------------------------------------------
 // Summary tables
 // ---------------------------------------------------------------------------
-std::string Num(double v, const char* fmt = "%.2f") {
+// A ratio with 2-3 significant digits: 1234x, 123x, 12.3x, 1.23x, 0.012x.
+std::string Ratio(double v) {
+  const char* fmt = v >= 99.5 ? "%.0fx" : v >= 9.95 ? "%.1fx" : v >= 0.0995 ? "%.2fx" : "%.3fx";
+  return Num(v, fmt);
+}
+
+std::string Num(double v, const char* fmt) {
   if (std::isnan(v)) return "-";
   char buf[32];
   std::snprintf(buf, sizeof buf, fmt, v);
@@ -434,14 +441,12 @@ void PrintSummary() {
       const Row& row = *it->second;
       any = true;
       line[2] = Num(row.native_ns);
-      line.insert(line.end(),
-                  {Num(row.ns), Num(row.ns / row.native_ns, "%.1fx"), Num(row.hook_ns)});
+      line.insert(line.end(), {Num(row.ns), Ratio(row.ns / row.native_ns), Num(row.hook_ns)});
     }
     for (const std::string& n : translators) {
       if (n == "qemu" || !by.count({"qemu", "loop"})) continue;
       auto a = by.find({"qemu", h.name}), b = by.find({n, h.name});
-      line.push_back(a != by.end() && b != by.end() ? Num(a->second->ns / b->second->ns, "%.1fx")
-                                                    : "-");
+      line.push_back(a != by.end() && b != by.end() ? Ratio(a->second->ns / b->second->ns) : "-");
     }
     if (any) t.push_back(line);
   }
@@ -461,7 +466,7 @@ void PrintSummary() {
       if (it == g_chain.end()) continue;
       auto [cold, warm] = it->second;
       t.push_back({r.name, h.name, Num(cold, "%.1f"), Num(warm, "%.2f"),
-                   Num((cold - warm) / 1e3, "%.2f"), Num(cold / native_cold, "%.0fx")});
+                   Num((cold - warm) / 1e3, "%.2f"), Ratio(cold / native_cold)});
     }
   }
   std::printf(
