@@ -253,31 +253,20 @@ const Fit* GetFit(const Runner& r, const Hook& h, Mode mode, std::string* error)
   if (it != g_fits.end()) return &it->second;
   const std::string guest = GuestPath(h.guest);
   const bool quick = g_settings.quick;
+  auto loop_args = [&](uint64_t x) { return Argv{guest, Arg(x)}; };
+  auto cold_args = [&](uint64_t x) { return Argv{guest, Arg(x), Arg(1)}; };  // x blocks, once
+  auto warm_args = [&](uint64_t x) { return Argv{guest, Arg(kChainBlocks), Arg(x)}; };  // x times
   std::optional<Fit> f;
   switch (mode) {
     case Mode::kEvent:
-      f = Measure(
-          r, h,
-          [&](uint64_t x) {
-            return Argv{guest, Arg(x)};
-          },
-          1000, quick ? 20000 : 0, h.guest == Guest::kSyscall ? 1 << 12 : 1 << 16, error);
+      f = Measure(r, h, loop_args, 1000, quick ? 20000 : 0,
+                  h.guest == Guest::kSyscall ? 1 << 12 : 1 << 16, error);
       break;
-    case Mode::kCold:  // the last x blocks of the chain, once
-      f = Measure(
-          r, h,
-          [&](uint64_t x) {
-            return Argv{guest, Arg(x), Arg(1)};
-          },
-          quick ? 64 : 512, quick ? 512 : kChainBlocks, 0, error);
+    case Mode::kCold:
+      f = Measure(r, h, cold_args, quick ? 64 : 512, quick ? 512 : kChainBlocks, 0, error);
       break;
-    case Mode::kWarm:  // the whole chain, x times
-      f = Measure(
-          r, h,
-          [&](uint64_t x) {
-            return Argv{guest, Arg(kChainBlocks), Arg(x)};
-          },
-          1, quick ? 3 : 0, 8, error);
+    case Mode::kWarm:
+      f = Measure(r, h, warm_args, 1, quick ? 3 : 0, 8, error);
       if (f) f->slope_s /= double(kChainBlocks);  // per block
       break;
   }
