@@ -1,38 +1,54 @@
 #!/usr/bin/env bash
-# Macro benchmarks: each workload runs natively, under qplug and under
-# Debian's qemu-x86_64, side by side, and the script prints wall-clock times
-# (median of N runs) and the slowdown ratios to native. See bench/README.md.
+# Macro benchmarks: each workload runs natively, then under qplug and under
+# Debian's qemu-x86_64 in each plugin configuration, side by side, and the
+# script prints the slowdown of each translator relative to native (median
+# of N runs), the geometric mean per configuration and the speedup of qplug
+# over qemu-x86_64 per cell. See bench/README.md.
 #
-#   bench/workloads.sh [--runs N] [--only NAME[,NAME...]] [--no-qemu]
-#                      [--plugin SPEC] [--markdown] [--list]
+#   bench/workloads.sh [--runs N] [--only NAMES] [--configs NAMES] [--no-qemu]
+#                      [--plugin SPEC] [--size full|small|tiny] [--quick]
+#                      [--timeout S] [--markdown] [--list]
 #
-#   --runs N       timed runs per workload and runner (default 3); the median
-#                  is reported
-#   --only NAMES   run only these workloads (comma-separated; see --list)
-#   --no-qemu      do not run qemu-x86_64
-#   --plugin SPEC  pass "-plugin SPEC" to qplug and to qemu-x86_64
-#   --markdown     print the result table in Markdown (docs/performance.md)
-#   --list         list the workloads and exit
+#   --runs N         timed runs per cell (default 3; 1 with --quick); the median is reported
+#   --only NAMES     run only these workloads (comma-separated; see --list)
+#   --configs NAMES  plugin configurations (comma-separated; default all, see --list)
+#   --no-qemu        do not run qemu-x86_64
+#   --plugin SPEC    add the configuration "plugin": "-plugin SPEC" for qplug and
+#                    qemu-x86_64 alike; without --configs it is the only one
+#   --size S         inputs: full (about 1 s natively, default), small (1/10), tiny (1/100)
+#   --quick          --size tiny, one run, 3 start-up samples: a smoke test (CI)
+#   --timeout S      a run taking longer than S seconds is stopped (default 120)
+#                    and shown as ">R" (at least R times native)
+#   --markdown       print the tables in Markdown (docs/performance.md)
+#   --list           list the workloads and configurations and exit
 #
-# Environment: QPLUG (default ./build/src/qplug), QEMU (default
-# qemu-x86_64 from PATH). QPLUG may carry options ("qplug -d plugin").
-# The table goes to stdout, progress to stderr.
+# Environment: QPLUG (default ./build/src/qplug; may carry options, e.g.
+# "qplug -d in_asm"), QEMU (default qemu-x86_64 from PATH),
+# QPLUG_EXAMPLES_DIR (the example plugins, default build/examples), CC.
+# Tables go to stdout, progress to stderr. Exit status 1 when a native or
+# qplug run failed or printed something else than the native run (qemu's
+# failures are shown, not fatal), 2 on usage errors; timing never fails.
 set -u
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+die() {
+  echo "workloads.sh: $*" >&2
   exit 2
 }
 
-[[ -n ${EPOCHREALTIME:-} ]] || {
-  echo "workloads.sh: needs bash 5 (EPOCHREALTIME)" >&2
-  exit 2
-}
+[[ -n ${EPOCHREALTIME:-} ]] || die "needs bash 5 (EPOCHREALTIME)"
 
-runs=3
+runs=
 only=
+configs_opt=
 use_qemu=1
 plugin=
+size=full
+quick=0
+timeout_s=120
 markdown=0
 list=0
 while [[ $# -gt 0 ]]; do
@@ -42,28 +58,27 @@ while [[ $# -gt 0 ]]; do
       runs=$2
       shift 2
       ;;
-    --only)
+    --only | --configs | --plugin | --size | --timeout)
       [[ $# -ge 2 ]] || usage
-      only=$2
+      case $1 in
+        --only) only=$2 ;;
+        --configs) configs_opt=$2 ;;
+        --plugin) plugin=$2 ;;
+        --size)
+          [[ $2 =~ ^(full|small|tiny)$ ]] || die "--size takes full, small or tiny"
+          size=$2
+          ;;
+        --timeout)
+          [[ $2 =~ ^[1-9][0-9]*$ ]] || die "--timeout takes whole seconds"
+          timeout_s=$2
+          ;;
+      esac
       shift 2
       ;;
-    --no-qemu)
-      use_qemu=0
-      shift
-      ;;
-    --plugin)
-      [[ $# -ge 2 ]] || usage
-      plugin=$2
-      shift 2
-      ;;
-    --markdown)
-      markdown=1
-      shift
-      ;;
-    --list)
-      list=1
-      shift
-      ;;
+    --no-qemu) use_qemu=0 && shift ;;
+    --quick) quick=1 && shift ;;
+    --markdown) markdown=1 && shift ;;
+    --list) list=1 && shift ;;
     -h | --help) usage ;;
     *)
       echo "workloads.sh: unknown option '$1'" >&2
@@ -71,11 +86,23 @@ while [[ $# -gt 0 ]]; do
       ;;
   esac
 done
+if [[ $quick == 1 ]]; then
+  size=tiny
+  runs=${runs:-1}
+fi
+runs=${runs:-3}
+startup_samples=20
+[[ $quick == 1 ]] && startup_samples=3
+case $size in
+  full) div=1 ;;
+  small) div=10 ;;
+  tiny) div=100 ;;
+esac
 
 # ---------------------------------------------------------------------------
 # Workloads: NAME and a description; wl_NAME "$@" runs it with "$@" as the
 # runner prefix (empty for native). stdout goes to a file that is compared
-# with the native run's.
+# with the native run's. Sizes are for --size full; small and tiny divide them.
 # ---------------------------------------------------------------------------
 WORKLOADS=(cloop python perl xz gzip sort sqlite)
 declare -A DESCRIPTION=(
@@ -88,24 +115,56 @@ declare -A DESCRIPTION=(
   [sqlite]="sqlite3: 300k rows from a recursive CTE, then an index"
 )
 
+# Plugin configurations: the example plugin and its arguments for qplug
+# (API v7 builds) and for qemu-x86_64 7.2 (the API v1 builds lib<name>_v1.so;
+# drcov has none). Each is checked on /bin/true before the runs; a runner
+# that cannot load it skips the configuration with a note.
+CONFIGS=(none bb-inline bb-cb insn-inline insn-cb mem-cb drcov)
+declare -A CONFIG_DESCRIPTION=(
+  [none]="no plugin"
+  [bb-inline]="bb, inline=on: inline add per block"
+  [bb-cb]="bb: a callback per block"
+  [insn-inline]="insn, inline=on: inline add per instruction"
+  [insn-cb]="insn: a callback per instruction"
+  [mem-cb]="mem, callback=on: a callback per memory access"
+  [drcov]="drcov: coverage file (a callback per execution of each block translated before it ran)"
+)
+
 if [[ $list == 1 ]]; then
-  for w in "${WORKLOADS[@]}"; do printf '%-8s %s\n' "$w" "${DESCRIPTION[$w]}"; done
+  echo "workloads:"
+  for w in "${WORKLOADS[@]}"; do printf '  %-12s %s\n' "$w" "${DESCRIPTION[$w]}"; done
+  echo "configurations:"
+  for c in "${CONFIGS[@]}"; do printf '  %-12s %s\n' "$c" "${CONFIG_DESCRIPTION[$c]}"; done
   exit 0
 fi
 
-selected=()
-if [[ -n $only ]]; then
-  IFS=, read -r -a wanted <<<"$only"
-  for w in "${wanted[@]}"; do
-    [[ -n ${DESCRIPTION[$w]+x} ]] || {
-      echo "workloads.sh: unknown workload '$w' (try --list)" >&2
-      exit 2
-    }
-    selected+=("$w")
+# select_names LIST KNOWN... : the comma-separated LIST, each checked against KNOWN.
+select_names() {
+  local list=$1 kind=$2 n k ok
+  shift 2
+  IFS=, read -r -a names <<<"$list"
+  for n in "${names[@]}"; do
+    ok=0
+    for k in "$@"; do [[ $n == "$k" ]] && ok=1; done
+    [[ $ok == 1 ]] || die "unknown $kind '$n' (try --list)"
   done
-else
-  selected=("${WORKLOADS[@]}")
+}
+selected=("${WORKLOADS[@]}")
+if [[ -n $only ]]; then
+  select_names "$only" workload "${WORKLOADS[@]}"
+  selected=("${names[@]}")
 fi
+configs=("${CONFIGS[@]}")
+if [[ -n $configs_opt ]]; then
+  select_names "$configs_opt" configuration "${CONFIGS[@]}" plugin
+  configs=("${names[@]}")
+elif [[ -n $plugin ]]; then
+  configs=(plugin)
+fi
+[[ -n $plugin || " ${configs[*]} " != *" plugin "* ]] || die "configuration 'plugin' needs --plugin SPEC"
+# The runs start in a scratch directory: a relative plugin path becomes absolute.
+[[ -n $plugin && $plugin != /* ]] && plugin=$PWD/$plugin
+[[ -z $plugin || " ${configs[*]} " == *" plugin "* ]] || configs+=(plugin)
 
 # ---------------------------------------------------------------------------
 # Runners
@@ -121,10 +180,7 @@ if [[ -z $qplug_string ]]; then
   fi
 fi
 read -r -a qplug <<<"$qplug_string"
-[[ -x ${qplug[0]} ]] || {
-  echo "workloads.sh: qplug not found at '${qplug[0]}' (set QPLUG)" >&2
-  exit 2
-}
+[[ -x ${qplug[0]} ]] || die "qplug not found at '${qplug[0]}' (set QPLUG)"
 qemu=()
 if [[ $use_qemu == 1 ]]; then
   q=${QEMU:-$(type -P qemu-x86_64)}
@@ -135,21 +191,44 @@ if [[ $use_qemu == 1 ]]; then
     qemu=("$q")
   fi
 fi
-if [[ -n $plugin ]]; then
-  qplug+=(-plugin "$plugin")
-  [[ $use_qemu == 1 ]] && qemu+=(-plugin "$plugin")
+examples=${QPLUG_EXAMPLES_DIR:-}
+if [[ -z $examples ]]; then
+  examples=$(cd "$(dirname "${qplug[0]}")/.." && pwd)/examples
+  [[ -d $examples ]] || examples=$repo/build/examples
 fi
-
-RUNNERS=(native qplug)
+RUNNERS=(qplug)
 [[ $use_qemu == 1 ]] && RUNNERS+=(qemu)
 
-# runner_prefix NAME: sets the array "prefix" to the runner's command prefix.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/qplug-bench.XXXXXX") || exit 2
+trap 'rm -rf -- "$tmp"' EXIT
+
+# config_spec CONFIG RUNNER: the -plugin argument in $spec (empty: no plugin).
+config_spec() {
+  local lib=$examples/lib v1=
+  [[ $2 == qemu ]] && v1=_v1
+  case $1 in
+    none) spec= ;;
+    bb-inline) spec=${lib}bb$v1.so,inline=on ;;
+    bb-cb) spec=${lib}bb$v1.so ;;
+    insn-inline) spec=${lib}insn$v1.so,inline=on ;;
+    insn-cb) spec=${lib}insn$v1.so ;;
+    mem-cb) spec=${lib}mem$v1.so,callback=on ;;
+    drcov) spec=${lib}drcov.so,filename=$tmp/coverage.drcov ;;
+    plugin) spec=$plugin ;;
+  esac
+}
+
+# runner_prefix RUNNER CONFIG: the command prefix in the array "prefix".
 runner_prefix() {
   case $1 in
     native) prefix=() ;;
     qplug) prefix=("${qplug[@]}") ;;
     qemu) prefix=("${qemu[@]}") ;;
   esac
+  if [[ $1 != native ]]; then
+    config_spec "$2" "$1"
+    [[ -n $spec ]] && prefix+=(-d plugin -D "$tmp/plugin.$1.$2.log" -plugin "$spec")
+  fi
 }
 
 # Tools by absolute path: a runner is given a file, not a PATH lookup, and
@@ -162,9 +241,30 @@ tool() {
       return
     }
   done
-  echo "workloads.sh: $1 not found" >&2
-  exit 2
+  die "$1 not found"
 }
+TRUE_BIN=$(tool true)
+
+log() { echo "$*" >&2; }
+
+# Which runner can run which configuration: each loads the plugin for /bin/true.
+declare -A AVAILABLE NOTE
+for c in "${configs[@]}"; do
+  for r in "${RUNNERS[@]}"; do
+    runner_prefix "$r" "$c"
+    if "${prefix[@]}" "$TRUE_BIN" >/dev/null 2>"$tmp/probe.err" </dev/null; then
+      AVAILABLE[$c,$r]=1
+    else
+      AVAILABLE[$c,$r]=0
+      NOTE[$c,$r]=$(grep -m1 . "$tmp/probe.err")
+      log "[$c] $r cannot run this configuration: ${NOTE[$c,$r]}"
+    fi
+  done
+done
+
+# ---------------------------------------------------------------------------
+# Inputs, built once
+# ---------------------------------------------------------------------------
 PYTHON3=$(tool python3)
 PERL=$(tool perl)
 XZ=$(tool xz)
@@ -172,15 +272,8 @@ GZIP=$(tool gzip)
 SORT=$(tool sort)
 SQLITE3=$(tool sqlite3)
 CC=${CC:-$(tool cc)}
+is_selected() { [[ " ${selected[*]} " == *" $1 "* ]]; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/qplug-bench.XXXXXX") || exit 2
-trap 'rm -rf -- "$tmp"' EXIT
-
-log() { echo "$*" >&2; }
-
-# ---------------------------------------------------------------------------
-# Inputs, built once
-# ---------------------------------------------------------------------------
 cat >"$tmp/cloop.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,19 +293,16 @@ int main(int argc, char** argv) {
   return 0;
 }
 EOF
-if [[ " ${selected[*]} " == *" cloop "* ]]; then
-  "$CC" -O2 -o "$tmp/cloop" "$tmp/cloop.c" || {
-    echo "workloads.sh: cannot compile the C loop with $CC" >&2
-    exit 2
-  }
+if is_selected cloop; then
+  "$CC" -O2 -o "$tmp/cloop" "$tmp/cloop.c" || die "cannot compile the C loop with $CC"
 fi
 
-# 2 MB of deterministic text: lines of words and numbers from an LCG.
+# 2 MB (full) of deterministic text: lines of words and numbers from an LCG.
 gen_text() {
   local words=(the quick brown fox jumps over lazy dog alpha beta gamma delta epsilon zeta eta
     theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega)
   local x=12345 i j line lines=()
-  for ((i = 1; i <= 33000; i++)); do
+  for ((i = 1; i <= 33000 / div; i++)); do
     line=
     for ((j = 0; j < 6; j++)); do
       x=$(((x * 1103515245 + 12345) % 2147483648))
@@ -222,29 +312,28 @@ gen_text() {
   done
   printf '%s\n' "${lines[@]}"
 }
-if [[ " ${selected[*]} " == *" xz "* || " ${selected[*]} " == *" gzip "* ||
-  " ${selected[*]} " == *" sort "* ]]; then
+if is_selected xz || is_selected gzip || is_selected sort; then
   log "generating text..."
   gen_text >"$tmp/text.txt"
 fi
 
 SQL="PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
 CREATE TABLE t(id INTEGER PRIMARY KEY, a INTEGER, b TEXT);
-WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000)
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $((300000 / div)))
   INSERT INTO t(a, b) SELECT (x * 7919) % 100003, printf('row%d', x) FROM c;
 CREATE INDEX t_a ON t(a);
 SELECT COUNT(*), SUM(a), MAX(b) FROM t;"
 
-PY_LOOP='s = 0
-for i in range(12000000):
+PY_LOOP="s = 0
+for i in range($((12000000 / div))):
     s += i * i % 7
-print(s)'
-PERL_LOOP='my $s = 0; for my $i (1 .. 20000000) { $s += ($i * $i) % 7 } print "$s\n";'
+print(s)"
+PERL_LOOP="my \$s = 0; for my \$i (1 .. $((20000000 / div))) { \$s += (\$i * \$i) % 7 } print \"\$s\\n\";"
 
 text16=()
 for ((i = 0; i < 16; i++)); do text16+=("$tmp/text.txt"); done
 
-wl_cloop() { "$@" "$tmp/cloop" 500000000; }
+wl_cloop() { "$@" "$tmp/cloop" $((500000000 / div)); }
 wl_python() { "$@" "$PYTHON3" -I -c "$PY_LOOP"; }
 wl_perl() { "$@" "$PERL" -e "$PERL_LOOP"; }
 wl_xz() { "$@" "$XZ" -6 -T1 -c "$tmp/text.txt"; }
@@ -266,146 +355,125 @@ median() {
     if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-declare -A TIMES   # [workload,runner] -> list of microseconds
-declare -A STATUS  # [workload,runner] -> ok | fail | differs
+declare -A TIMES   # [workload,config,runner] -> list of microseconds
+declare -A STATUS  # [workload,config,runner] -> ok | fail | differs | timeout
+
+# run_cell WORKLOAD CONFIG RUNNER: one timed run, appended to TIMES/STATUS.
+run_cell() {
+  local w=$1 c=$2 r=$3 k="$1,$2,$3" out t0 t1 status
+  case ${STATUS[$k]} in fail | timeout) return ;; esac
+  runner_prefix "$r" "$c"
+  log "[$w] run $rep/$runs: $r${c:+ ($c)}"
+  out=$tmp/$w.$c.$r.out
+  t0=${EPOCHREALTIME/[.,]/}
+  (cd "$tmp" && "wl_$w" timeout -k 5 "$timeout_s" "${prefix[@]}") >"$out" 2>"$tmp/err" </dev/null
+  status=$?
+  t1=${EPOCHREALTIME/[.,]/}
+  if [[ $status == 124 || $status == 137 ]]; then
+    log "[$w] $r ($c) stopped after the ${timeout_s} s timeout"
+    STATUS[$k]=timeout
+    TIMES[$k]="$((timeout_s * 1000000))"
+    return
+  fi
+  if [[ $status != 0 ]]; then
+    log "[$w] $r ($c) failed with exit status $status:"
+    head -n 5 "$tmp/err" | sed 's/^/    /' >&2
+    STATUS[$k]=fail
+    return
+  fi
+  if [[ $r != native ]] && ! cmp -s "$out" "$tmp/$w.none.native.out"; then
+    log "[$w] $r ($c): output differs from native"
+    STATUS[$k]=differs
+  fi
+  TIMES[$k]+=" $((t1 - t0))"
+}
 
 for w in "${selected[@]}"; do
-  for r in "${RUNNERS[@]}"; do
-    TIMES[$w,$r]=
-    STATUS[$w,$r]=ok
+  TIMES[$w,none,native]=
+  STATUS[$w,none,native]=ok
+  for c in "${configs[@]}"; do
+    for r in "${RUNNERS[@]}"; do
+      TIMES[$w,$c,$r]=
+      STATUS[$w,$c,$r]=ok
+    done
   done
   for ((rep = 1; rep <= runs; rep++)); do
     # Interleave the runners so that drift affects all of them alike.
-    for r in "${RUNNERS[@]}"; do
-      [[ ${STATUS[$w,$r]} == fail ]] && continue
-      runner_prefix "$r"
-      log "[$w] run $rep/$runs: $r"
-      out=$tmp/$w.$r.out
-      t0=${EPOCHREALTIME/[.,]/}
-      (cd "$tmp" && "wl_$w" "${prefix[@]}") >"$out" 2>"$tmp/$w.$r.err" </dev/null
-      status=$?
-      t1=${EPOCHREALTIME/[.,]/}
-      if [[ $status != 0 ]]; then
-        log "[$w] $r failed with exit status $status:"
-        head -n 5 "$tmp/$w.$r.err" | sed 's/^/    /' >&2
-        STATUS[$w,$r]=fail
-        continue
-      fi
-      if [[ $r != native ]] && ! cmp -s "$out" "$tmp/$w.native.out"; then
-        log "[$w] $r: output differs from native"
-        STATUS[$w,$r]=differs
-      fi
-      TIMES[$w,$r]+=" $((t1 - t0))"
+    run_cell "$w" none native
+    for c in "${configs[@]}"; do
+      for r in "${RUNNERS[@]}"; do
+        [[ ${AVAILABLE[$c,$r]} == 1 ]] && run_cell "$w" "$c" "$r"
+      done
     done
   done
 done
 
-# Start-up: median of 20 runs of /bin/true, in microseconds.
+# Start-up: median of /bin/true runs, in microseconds.
 declare -A STARTUP
-TRUE_BIN=$(tool true)
-for r in "${RUNNERS[@]}"; do
-  runner_prefix "$r"
-  log "[startup] $r"
-  samples=()
-  STARTUP[$r]=fail
-  for ((i = 0; i < 20; i++)); do
+startup() {
+  local r=$1 c=$2 i t0 t1 samples=()
+  runner_prefix "$r" "$c"
+  log "[startup] $r${c:+ ($c)}"
+  STARTUP[$c,$r]=fail
+  for ((i = 0; i < startup_samples; i++)); do
     t0=${EPOCHREALTIME/[.,]/}
-    "${prefix[@]}" "$TRUE_BIN" >/dev/null 2>&1 </dev/null || continue 2
+    "${prefix[@]}" "$TRUE_BIN" >/dev/null 2>&1 </dev/null || return
     t1=${EPOCHREALTIME/[.,]/}
     samples+=($((t1 - t0)))
   done
-  STARTUP[$r]=$(median "${samples[@]}")
+  STARTUP[$c,$r]=$(median "${samples[@]}")
+}
+startup native none
+for c in "${configs[@]}"; do
+  for r in "${RUNNERS[@]}"; do
+    [[ ${AVAILABLE[$c,$r]} == 1 ]] && startup "$r" "$c"
+  done
 done
 
 # ---------------------------------------------------------------------------
-# Report
+# Report (bench/workloads_report.awk): records on stdin
+#   T workload config runner median_us status
+#   S config runner median_us|fail
+#   N config runner note...
 # ---------------------------------------------------------------------------
-# Rows for awk: workload, then per runner "median_us status".
-rows=()
-for w in "${selected[@]}"; do
-  row=$w
-  for r in native qplug qemu; do
-    if [[ $r == qemu && $use_qemu != 1 ]]; then
-      row+=" - none"
-    elif [[ -z ${TIMES[$w,$r]// /} ]]; then
-      row+=" - fail"
-    else
-      # shellcheck disable=SC2086
-      row+=" $(median ${TIMES[$w,$r]}) ${STATUS[$w,$r]}"
-    fi
+{
+  for w in "${selected[@]}"; do
+    for k in "$w,none,native" $(for c in "${configs[@]}"; do for r in "${RUNNERS[@]}"; do
+      echo "$w,$c,$r"; done; done); do
+      IFS=, read -r _ c r <<<"$k"
+      if [[ $r != native && ${AVAILABLE[$c,$r]} != 1 ]]; then
+        echo "T $w $c $r - none"
+      elif [[ -z ${TIMES[$k]// /} ]]; then
+        echo "T $w $c $r - ${STATUS[$k]}"
+      else
+        # shellcheck disable=SC2086
+        echo "T $w $c $r $(median ${TIMES[$k]}) ${STATUS[$k]}"
+      fi
+    done
   done
-  rows+=("$row")
-done
+  for k in "${!STARTUP[@]}"; do
+    IFS=, read -r c r <<<"$k"
+    echo "S $c $r ${STARTUP[$k]}"
+  done
+  for k in "${!NOTE[@]}"; do
+    IFS=, read -r c r <<<"$k"
+    echo "N $c $r ${NOTE[$k]}"
+  done
+} >"$tmp/records"
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
 qemu_version=
 [[ $use_qemu == 1 ]] && qemu_version=$("${qemu[0]}" --version 2>/dev/null | head -n 1)
-startup_line="native=${STARTUP[native]} qplug=${STARTUP[qplug]} qemu=${STARTUP[qemu]:-none}"
+awk -v md="$markdown" -v runs="$runs" -v cpu="$cpu" -v qplug="${qplug[*]}" \
+  -v qemuver="$qemu_version" -v configs="${configs[*]}" -v runners="${RUNNERS[*]}" \
+  -v workloads="${selected[*]}" -v size="$size" -v timeout="$timeout_s" \
+  -v date="$(date -u +%Y-%m-%d)" -f "$here/workloads_report.awk" "$tmp/records"
 
-printf '%s\n' "${rows[@]}" | awk -v md="$markdown" -v runs="$runs" -v cpu="$cpu" \
-  -v qplug="${qplug[*]}" -v qemu="${qemu[*]:-}" -v qemuver="$qemu_version" \
-  -v startup="$startup_line" -v date="$(date -u +%Y-%m-%d)" '
-function secs(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1e6) }
-function cell(us, st) {
-  if (st == "none") return "-"
-  if (st == "fail") return "FAIL"
-  return secs(us) (st == "differs" ? "!" : "")
-}
-function ratio(us, st, base) {
-  if (st == "none" || st == "fail" || us == "-" || base == "-" || base == 0) return "-"
-  return sprintf("%.2fx", us / base)
-}
-function ms(v) { return v == "fail" ? "FAIL" : (v == "none" ? "-" : sprintf("%.2f", v / 1000)) }
-{
-  n++
-  name[n] = $1
-  nat[n] = $2; natst[n] = $3
-  qp[n] = $4; qpst[n] = $5
-  qe[n] = $6; qest[n] = $7
-  if (natst[n] == "ok" && qp[n] != "-" && qpst[n] != "fail") {
-    lq += log(qp[n] / nat[n]); cq++
-  }
-  if (natst[n] == "ok" && qe[n] != "-" && qest[n] != "fail" && qest[n] != "none") {
-    le += log(qe[n] / nat[n]); ce++
-  }
-}
-END {
-  gq = cq ? sprintf("%.2fx", exp(lq / cq)) : "-"
-  ge = ce ? sprintf("%.2fx", exp(le / ce)) : "-"
-  split(startup, s, " ")
-  for (i in s) { split(s[i], kv, "="); st[kv[1]] = kv[2] }
-  if (md) {
-    printf "| workload | native (s) | qplug (s) | qemu (s) | qplug/native | qemu/native |\n"
-    printf "|---|---:|---:|---:|---:|---:|\n"
-    for (i = 1; i <= n; i++)
-      printf "| %s | %s | %s | %s | %s | %s |\n", name[i], cell(nat[i], natst[i]),
-        cell(qp[i], qpst[i]), cell(qe[i], qest[i]), ratio(qp[i], qpst[i], nat[i]),
-        ratio(qe[i], qest[i], nat[i])
-    printf "| **geometric mean** | | | | **%s** | **%s** |\n", gq, ge
-    printf "| `/bin/true` start-up (ms) | %s | %s | %s | | |\n", ms(st["native"]),
-      ms(st["qplug"]), ms(st["qemu"])
-    printf "\nMedian of %d runs, %s, %s. qplug: `%s`; qemu: %s.\n", runs, date, cpu, qplug,
-      (qemuver != "" ? qemuver : "not run")
-  } else {
-    printf "# %s, %s, median of %d runs\n", date, cpu, runs
-    printf "# qplug: %s\n# qemu:  %s %s\n", qplug, (qemu != "" ? qemu : "not run"), qemuver
-    printf "%-10s %10s %10s %10s %13s %12s\n", "workload", "native(s)", "qplug(s)", "qemu(s)",
-      "qplug/native", "qemu/native"
-    for (i = 1; i <= n; i++)
-      printf "%-10s %10s %10s %10s %13s %12s\n", name[i], cell(nat[i], natst[i]),
-        cell(qp[i], qpst[i]), cell(qe[i], qest[i]), ratio(qp[i], qpst[i], nat[i]),
-        ratio(qe[i], qest[i], nat[i])
-    printf "%-10s %10s %10s %10s %13s %12s\n", "geomean", "", "", "", gq, ge
-    printf "/bin/true start-up (ms, median of 20): native %s, qplug %s, qemu %s\n",
-      ms(st["native"]), ms(st["qplug"]), ms(st["qemu"])
-  }
-}'
-any_differs=0
-any_fail=0
+# Exit status: native and qplug runs must succeed with the native output.
+bad=0
 for k in "${!STATUS[@]}"; do
-  [[ ${STATUS[$k]} == differs ]] && any_differs=1
-  [[ ${STATUS[$k]} == fail ]] && any_fail=1
+  [[ $k == *,qemu ]] && continue
+  case ${STATUS[$k]} in fail | differs) bad=1 ;; esac
 done
-[[ $any_differs == 1 ]] && echo "! = output differs from the native run's"
-[[ $any_fail == 1 ]] && echo "FAIL = the runner exited with a non-zero status (see stderr)"
-exit 0
+for c in "${configs[@]}"; do [[ ${AVAILABLE[$c,qplug]} == 1 ]] || bad=1; done
+exit $bad
