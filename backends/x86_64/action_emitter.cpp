@@ -93,6 +93,19 @@ void ActionEmitter::emit_mem(const runtime::Action& a, bool flags_live) {
 }
 
 // r11 = address of a QEMU slot for this vCPU (rcx is free).
+// ah = SF ZF AF PF CF, al = OF: the status flags in rax, without pushfq.
+void ActionEmitter::save_flags_in_rax() {
+  g_.lahf();
+  g_.seto(g_.al);
+}
+
+// The status flags back from rax: al + 0x7f overflows exactly when al is 1,
+// then sahf sets the other five.
+void ActionEmitter::restore_flags_from_rax() {
+  g_.add(g_.al, 0x7f);
+  g_.sahf();
+}
+
 void ActionEmitter::load_slot_address(const runtime::SlotRef& slot) {
   if (slot.cache_slot >= 0) {  // this thread's element, cached in ThreadState
     g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(scoreboard_element) + 8 * slot.cache_slot));
@@ -199,8 +212,8 @@ void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live, Xb
     load_slot_address(a.slot);
   }
   if (flags_live) {
-    g_.lea(g_.rsp, g_.ptr[g_.rsp - 128]);
-    g_.pushfq();
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_rax)), g_.rax);
+    save_flags_in_rax();
   }
   auto value = [&] {
     return row_slot ? row(static_cast<uint32_t>(a.slot.row_offset)) : g_.qword[g_.r11];
@@ -261,8 +274,8 @@ void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live, Xb
       break;
   }
   g_.movzx(g_.ecx, g_.cl);  // rcx = holds ? 1 : 0
-  g_.popfq();
-  g_.lea(g_.rsp, g_.ptr[g_.rsp + 128]);
+  restore_flags_from_rax();
+  g_.mov(g_.rax, tls(QPLUG_TLS_FIELD(spill_rax)));
   if (!row_slot) g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
   Xbyak::Label not_taken, taken;
   g_.jrcxz(not_taken);
@@ -283,19 +296,38 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
   // The vector state is saved only as far as the function may change it, as
   // declared and as analysing its code tells: register by register, or all of
   // it with XSAVE when the analysis cannot tell.
-  VectorUse use;
-  if (a.touches_vector)
-    use = vector_use(a.callee ? a.callee : reinterpret_cast<const void*>(target));
-  else
+  // So are the general registers: those of the SysV caller-saved set that the
+  // function may write, and those the call itself loads. A thunk calling
+  // `a.callee` is not analysed: all of them then.
+  Clobbers use = clobbers_of(a.callee ? a.callee : reinterpret_cast<const void*>(target));
+  const bool gprs_known = !use.unknown && !a.callee;
+  if (!a.touches_vector) {
     use.unknown = false;
+    use.vector = use.mask = 0;
+    use.mxcsr = false;
+  }
+  uint16_t gprs = gprs_known ? use.gprs : 0x0fc7;
+  gprs |= (1u << 7) | (1u << 6);                  // rdi, rsi: arguments
+  if (mem) gprs |= (1u << 2) | (1u << 1);         // rdx, rcx: arguments
+  gprs |= 1u << 0;                                // rax: a far call's target, fnstsw
+  std::vector<Xbyak::Reg64> saved;
+  for (const Xbyak::Reg64& r : kCallerSaved)
+    if (gprs & (1u << r.getIdx())) saved.push_back(r);
+  if (use.unknown) saved.assign(std::begin(kCallerSaved), std::end(kCallerSaved));
   g_.mov(tls(QPLUG_TLS_FIELD(spill_rsp)), g_.rsp);
   g_.mov(g_.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));  // 16-aligned, below the dispatcher's frame
-  for (const Xbyak::Reg64& r : kCallerSaved) g_.push(r);
+  for (const Xbyak::Reg64& r : saved) g_.push(r);
+  // One more slot (the flags, or padding) when an odd number of registers
+  // was pushed, so that rsp is 16-aligned at the call.
+  const bool odd = saved.size() % 2 != 0;
   if (save_flags) {
-    g_.pushfq();
-    g_.push(0x202);  // the host's flags: DF and AC clear
-    g_.popfq();
-  } else {
+    // lahf + seto (rax is saved above): a few cycles, where pushfq + popfq
+    // cost twenty. DF and AC are the guest's own: blocks with std or popf
+    // count as flags-live everywhere but keep them, as the ABI expects DF=0.
+    save_flags_in_rax();
+    g_.push(g_.rax);
+    if (!odd) g_.lea(g_.rsp, g_.ptr[g_.rsp - 8]);
+  } else if (odd) {
     g_.lea(g_.rsp, g_.ptr[g_.rsp - 8]);
   }
   auto call = [&] {
@@ -328,7 +360,7 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     // one (about 20 ns here, against 300 ns for XSAVE + XRSTOR), unless the
     // guest has values on the x87 stack (TOP != 0), which a callee using x87
     // could overwrite: then XSAVE.
-    VectorUse all;
+    Clobbers all;
     all.unknown = false;
     all.vector = env_.vector_bytes == 64 ? 0xffffffffu : 0xffffu;
     all.mask = 0xff;
@@ -356,15 +388,18 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     g_.db(0x29AE0F48, 4);  // xrstor64 [rcx]
     g_.L(done);
   }
-  if (save_flags)
-    g_.popfq();
-  else
+  if (save_flags) {
+    if (!odd) g_.lea(g_.rsp, g_.ptr[g_.rsp + 8]);
+    g_.pop(g_.rax);
+    restore_flags_from_rax();
+  } else if (odd) {
     g_.lea(g_.rsp, g_.ptr[g_.rsp + 8]);
-  for (size_t i = std::size(kCallerSaved); i-- > 0;) g_.pop(kCallerSaved[i]);
+  }
+  for (size_t i = saved.size(); i-- > 0;) g_.pop(saved[i]);
   g_.mov(g_.rsp, tls(QPLUG_TLS_FIELD(spill_rsp)));
 }
 
-void ActionEmitter::save_vector_registers(const VectorUse& use, bool restore) {
+void ActionEmitter::save_vector_registers(const Clobbers& use, bool restore) {
   const size_t base = QPLUG_TLS_FIELD(vector_save);
   auto slot = [&](size_t offset) {
     g_.db(0x64);

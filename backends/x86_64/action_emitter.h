@@ -50,8 +50,10 @@ class ActionEmitter {
   void test_condition(const runtime::Action& a, bool flags_live, Xbyak::Label& skip);
   void direct_call(const runtime::Action& a, bool flags_live, bool mem);
   void record(const runtime::Action& a, bool mem);
+  void save_flags_in_rax();
+  void restore_flags_from_rax();
   // Saves (or restores) the registers `use` names in ThreadState::vector_save.
-  void save_vector_registers(const VectorUse& use, bool restore);
+  void save_vector_registers(const Clobbers& use, bool restore);
 
   Xbyak::CodeGenerator& g_;
   const EmitEnv& env_;

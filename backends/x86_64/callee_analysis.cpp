@@ -35,7 +35,9 @@ bool integer_register(ZydisRegister reg) {
 
 // Adds what `d` may change to `use`; false if that cannot be said register
 // by register (x87, state save/restore instructions).
-bool account(const DecodedInsn& d, VectorUse& use) {
+constexpr uint16_t kCallerSavedGprs = 0x0fc7;  // rax rcx rdx rsi rdi r8-r11
+
+bool account(const DecodedInsn& d, Clobbers& use) {
   switch (d.insn.mnemonic) {
     case ZYDIS_MNEMONIC_VZEROUPPER:
     case ZYDIS_MNEMONIC_VZEROALL:
@@ -69,8 +71,18 @@ bool account(const DecodedInsn& d, VectorUse& use) {
       regs[2] = op.mem.index;
     }
     for (ZydisRegister reg : regs) {
-      if (integer_register(reg)) continue;
       const bool written = reg == regs[0] && (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
+      if (integer_register(reg)) {
+        const ZydisRegisterClass cls = ZydisRegisterGetClass(reg);
+        if (written && cls >= ZYDIS_REGCLASS_GPR8 && cls <= ZYDIS_REGCLASS_GPR64) {
+          const ZydisRegister r64 =
+              ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
+          if (r64 >= ZYDIS_REGISTER_RAX && r64 <= ZYDIS_REGISTER_R15)
+            use.gprs |=
+                static_cast<uint16_t>((1u << (r64 - ZYDIS_REGISTER_RAX)) & kCallerSavedGprs);
+        }
+        continue;
+      }
       switch (ZydisRegisterGetClass(reg)) {
         case ZYDIS_REGCLASS_XMM:
         case ZYDIS_REGCLASS_YMM:
@@ -113,10 +125,10 @@ std::unordered_set<uint64_t>& vector_safe() {
   return *s;
 }
 
-VectorUse analyse(uint64_t fn) {
-  VectorUse use;
+Clobbers analyse(uint64_t fn) {
+  Clobbers use;
   use.unknown = false;
-  const VectorUse unknown;
+  const Clobbers unknown;
   static const Decoder decoder;
   std::vector<uint64_t> work{fn};
   std::unordered_set<uint64_t> seen;
@@ -124,7 +136,11 @@ VectorUse analyse(uint64_t fn) {
   while (!work.empty()) {
     uint64_t pc = work.back();
     work.pop_back();
-    while (!vector_safe().count(pc) && seen.insert(pc).second) {
+    if (vector_safe().count(pc)) {
+      use.gprs |= kCallerSavedGprs;  // keeps the vector state, not the ABI's scratch registers
+      continue;
+    }
+    while (seen.insert(pc).second) {
       if (budget-- == 0) return unknown;
       DecodedInsn d;
       if (!decoder.decode(reinterpret_cast<const uint8_t*>(pc), 15, pc, d)) return unknown;
@@ -183,16 +199,16 @@ void declare_vector_safe(const void* fn) {
   vector_safe().insert(reinterpret_cast<uint64_t>(fn));
 }
 
-VectorUse vector_use(const void* fn) {
-  static auto* cache = new std::unordered_map<const void*, VectorUse>;
+Clobbers clobbers_of(const void* fn) {
+  static auto* cache = new std::unordered_map<const void*, Clobbers>;
   std::lock_guard guard(analysis_mutex());
   auto [it, fresh] = cache->try_emplace(fn);
   if (fresh) {
     it->second = analyse(reinterpret_cast<uint64_t>(fn));
     if (std::getenv("QPLUG_DEBUG_ANALYSIS"))
-      std::fprintf(stderr, "qplug: callee %p: %s vector %#x mask %#x mxcsr %d\n", fn,
-                   it->second.unknown ? "unknown" : "known", it->second.vector, it->second.mask,
-                   it->second.mxcsr);
+      std::fprintf(stderr, "qplug: callee %p: %s gprs %#x vector %#x mask %#x mxcsr %d\n", fn,
+                   it->second.unknown ? "unknown" : "known", it->second.gprs, it->second.vector,
+                   it->second.mask, it->second.mxcsr);
   }
   return it->second;
 }

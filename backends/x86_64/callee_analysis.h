@@ -9,20 +9,23 @@
 
 namespace qplug::x86_64 {
 
-// The vector, mask, x87 and MXCSR state that code may change.
-struct VectorUse {
+// The registers that code may change, beyond what the SysV ABI makes it keep
+// (rbx, rbp, r12-r15 are callee-saved and not listed), and the vector, mask
+// and MXCSR state.
+struct Clobbers {
   bool unknown = true;  // not analysable (or x87/XSAVE use): save everything
+  uint16_t gprs = 0;    // bit n: caller-saved general register n (hardware numbering)
   uint32_t vector = 0;  // bit n: zmm/ymm/xmm n may change (any width)
   uint8_t mask = 0;     // bit n: k n may change
   bool mxcsr = false;   // ldmxcsr (or an instruction with MXCSR as a written operand)
-  bool any() const { return unknown || vector || mask || mxcsr; }
+  bool any_vector() const { return unknown || vector || mask || mxcsr; }
 };
 
 // What every instruction reachable from `fn` (through direct branches and
 // calls, and PLT/GOT jumps whose slot is already bound) may change. Unknown
 // code (an indirect branch through a register, undecodable bytes, too much
 // code) is `unknown`. Cached per function; thread-safe.
-VectorUse vector_use(const void* fn);
+Clobbers clobbers_of(const void* fn);
 
 // Declares that calls to `fn` leave the vector state as they found it (the
 // function saves what it uses): analysis does not look inside.

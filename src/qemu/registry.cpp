@@ -11,9 +11,7 @@
 #include "runtime/thread_state.h"
 
 namespace qplug::qemu {
-namespace {
 thread_local PluginContext* running_plugin = nullptr;
-}
 
 Registry& registry() {
   static Registry r;
@@ -78,11 +76,6 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
                                          finish);
 }
 
-PluginContext* current_plugin() { return running_plugin; }
-void restore_current_plugin(PluginContext* p) { running_plugin = p; }
-
-ScopedPlugin::ScopedPlugin(PluginContext* p) : saved_(running_plugin) { running_plugin = p; }
-ScopedPlugin::~ScopedPlugin() { running_plugin = saved_; }
 
 void log_plugin_output(const char* text) { qplug::outs(text); }
 

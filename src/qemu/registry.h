@@ -86,17 +86,19 @@ class Registry {
 Registry& registry();
 
 // The plugin whose code is running on this thread (set around every call
-// into a plugin), for the API functions that take no plugin id.
-PluginContext* current_plugin();
+// into a plugin), for the API functions that take no plugin id. Inline: the
+// fast callback thunks set it around every call.
+extern thread_local PluginContext* running_plugin;
+inline PluginContext* current_plugin() { return running_plugin; }
 // Closes a plugin's library (uninstall).
 void unload_library(void* handle);
 
 // After a longjmp (set_pc) skipped ScopedPlugin destructors.
-void restore_current_plugin(PluginContext* p);
+inline void restore_current_plugin(PluginContext* p) { running_plugin = p; }
 class ScopedPlugin {
  public:
-  explicit ScopedPlugin(PluginContext* p);
-  ~ScopedPlugin();
+  explicit ScopedPlugin(PluginContext* p) : saved_(running_plugin) { running_plugin = p; }
+  ~ScopedPlugin() { running_plugin = saved_; }
 
  private:
   PluginContext* saved_;

@@ -93,6 +93,7 @@ struct alignas(64) ThreadState {
   uint32_t pad2;
   uint64_t mem_vaddr;
   uint64_t spill_rsp;  // guest rsp while a direct call runs on the runtime stack
+  uint64_t spill_rax;  // guest rax while inserted code keeps the flags in ah/al
   // This vCPU's element of each QEMU scoreboard with a cache slot.
   uint8_t* scoreboard_element[kScoreboardCache];
 

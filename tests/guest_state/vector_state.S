@@ -2,7 +2,7 @@
  * callbacks that clobber it. Fills every register with a distinct pattern,
  * runs blocks (a callback before each instruction), checks, and exits:
  *   0 all kept, 1 a vector register changed, 2 a mask register, 3 the x87
- *   stack, 4 MXCSR, 5 the carry flag.
+ *   stack, 4 MXCSR, 5 the status flags.
  * With an argument (self-test) it clobbers the state named by the argument's
  * first character itself ('v' 'k' 'x' 'm' 'c'), so each check is shown to
  * fail when it should. Freestanding: no libc. */
@@ -76,13 +76,18 @@ _start:
         ldmxcsr [rip + mxcsr_default]
 9:      xor     r13d, r13d
         cmp     r15b, 'c'
-        setne   r13b                    /* CF to set: 1, or 0 in the self-test */
+        setne   r13b                    /* 1, or 0 in the self-test */
         mov     ebx, 200
-10:     bt      r13d, 0                 /* CF = r13 bit 0 */
+10:     mov     eax, 0x7f
+        add     al, r13b                /* 0x7f + 1: OF SF AF set, ZF PF CF clear */
         jmp     12f
 12:     nop
         jmp     13f
-13:     jnc     carry_lost
+13:     pushfq
+        pop     rax
+        and     eax, 0x8d5              /* OF SF ZF AF PF CF */
+        cmp     eax, 0x890
+        jne     flags_lost
         dec     ebx
         jnz     10b
 
@@ -139,7 +144,7 @@ _start:
         jne     exit
         xor     edi, edi
         jmp     exit
-carry_lost:
+flags_lost:
         mov     edi, 5
 exit:   mov     eax, 231                /* exit_group */
         syscall
