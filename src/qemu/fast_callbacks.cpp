@@ -22,25 +22,24 @@ __attribute__((target("general-regs-only"))) void exec_thunk(unsigned vcpu, uint
   const auto& a = *reinterpret_cast<const runtime::Action*>(arg);
   // Where the block resumes, as the callout routine records it: a reset or
   // uninstall from the callback unlinks this block's exits (at_next_exit).
-  runtime::current_thread().callout_return =
-      reinterpret_cast<uint64_t>(__builtin_return_address(0));
-  PluginContext* outer = current_plugin();
-  restore_current_plugin(static_cast<PluginContext*>(a.owner));
+  runtime::tls_state.callout_return = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  PluginContext* outer = running_plugin;  // the variables, not the accessors: see thread_state.h
+  running_plugin = static_cast<PluginContext*>(a.owner);
   a.fn(vcpu, a.userdata);
-  restore_current_plugin(outer);
+  running_plugin = outer;
 }
 
 __attribute__((target("general-regs-only"))) void mem_thunk(unsigned vcpu, uint32_t info,
                                                             uint64_t vaddr, uint64_t arg) {
   const auto& a = *reinterpret_cast<const runtime::Action*>(arg);
-  runtime::ThreadState& ts = runtime::current_thread();
+  runtime::ThreadState& ts = runtime::tls_state;
   ts.mem_info = info;  // for qemu_plugin_mem_get_value
   ts.mem_vaddr = vaddr;
   ts.callout_return = reinterpret_cast<uint64_t>(__builtin_return_address(0));
-  PluginContext* outer = current_plugin();
-  restore_current_plugin(static_cast<PluginContext*>(a.owner));
+  PluginContext* outer = running_plugin;
+  running_plugin = static_cast<PluginContext*>(a.owner);
   a.mem_fn(vcpu, info, vaddr, a.userdata);
-  restore_current_plugin(outer);
+  running_plugin = outer;
 }
 
 // One stable copy per distinct callback, which translated code points at.

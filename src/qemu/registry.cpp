@@ -11,7 +11,7 @@
 #include "runtime/thread_state.h"
 
 namespace qplug::qemu {
-thread_local PluginContext* running_plugin = nullptr;
+constinit thread_local PluginContext* running_plugin = nullptr;
 
 Registry& registry() {
   static Registry r;

@@ -88,7 +88,7 @@ Registry& registry();
 // The plugin whose code is running on this thread (set around every call
 // into a plugin), for the API functions that take no plugin id. Inline: the
 // fast callback thunks set it around every call.
-extern thread_local PluginContext* running_plugin;
+extern constinit thread_local PluginContext* running_plugin;
 inline PluginContext* current_plugin() { return running_plugin; }
 // Closes a plugin's library (uninstall).
 void unload_library(void* handle);

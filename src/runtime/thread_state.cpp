@@ -1,11 +1,7 @@
 #include "runtime/thread_state.h"
 
 namespace qplug::runtime {
-namespace {
-thread_local ThreadState tls_state __attribute__((tls_model("initial-exec")));
-}
-
-ThreadState& current_thread() { return tls_state; }
+constinit thread_local ThreadState tls_state __attribute__((tls_model("initial-exec")));
 
 int64_t tls_offset() {
   uint64_t thread_pointer;

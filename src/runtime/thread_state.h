@@ -113,8 +113,11 @@ struct alignas(64) ThreadState {
   LookupEntry lookup[kLookupEntries];
 };
 
-// The calling thread's record.
-ThreadState& current_thread();
+// The calling thread's record. The variable itself is visible so that code
+// compiled for general registers only (direct-call thunks, which cannot
+// inline ordinary functions) reaches it without a call.
+extern constinit thread_local ThreadState tls_state __attribute__((tls_model("initial-exec")));
+inline ThreadState& current_thread() { return tls_state; }
 // %fs-relative offset of the record (constant for every thread).
 int64_t tls_offset();
 

@@ -54,7 +54,7 @@ uint8_t* row_of(unsigned vcpu) {
 }
 
 __attribute__((target("general-regs-only"))) uint8_t* my_row() {
-  return runtime::current_thread().vcpu_row;
+  return runtime::tls_state.vcpu_row;  // the variable: an accessor call would not inline here
 }
 
 unsigned vcpus_seen() {
