@@ -307,9 +307,9 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     use.mxcsr = false;
   }
   uint16_t gprs = gprs_known ? use.gprs : 0x0fc7;
-  gprs |= (1u << 7) | (1u << 6);                  // rdi, rsi: arguments
-  if (mem) gprs |= (1u << 2) | (1u << 1);         // rdx, rcx: arguments
-  gprs |= 1u << 0;                                // rax: a far call's target, fnstsw
+  gprs |= (1u << 7) | (1u << 6);           // rdi, rsi: arguments
+  if (mem) gprs |= (1u << 2) | (1u << 1);  // rdx, rcx: arguments
+  gprs |= 1u << 0;                         // rax: a far call's target, fnstsw
   std::vector<Xbyak::Reg64> saved;
   for (const Xbyak::Reg64& r : kCallerSaved)
     if (gprs & (1u << r.getIdx())) saved.push_back(r);
@@ -341,6 +341,20 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     } else {
       g_.mov(g_.rsi, a.arg);
     }
+    if (a.qemu_callback) {  // what the callout routine would have recorded
+      g_.mov(g_.rax, reinterpret_cast<uint64_t>(a.context));
+      g_.db(0x64);
+      g_.mov(g_.qword[reinterpret_cast<void*>(env_.plugin_context_tls)], g_.rax);
+      g_.lea(g_.rax, g_.ptr[g_.rip]);  // an address inside this block (reset, uninstall)
+      g_.mov(tls(QPLUG_TLS_FIELD(callout_return)), g_.rax);
+      if (mem) {
+        g_.db(0x64);
+        g_.mov(g_.dword[reinterpret_cast<void*>(env_.tls +
+                                                static_cast<int64_t>(QPLUG_TLS_FIELD(mem_info)))],
+               a.mem_info);
+        g_.mov(tls(QPLUG_TLS_FIELD(mem_vaddr)), g_.rdx);
+      }
+    }
     const int64_t rel = static_cast<int64_t>(target) -
                         static_cast<int64_t>(reinterpret_cast<uint64_t>(g_.getCurr()) + 5);
     if (fits_int32(rel)) {
@@ -349,6 +363,10 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     } else {
       g_.mov(g_.rax, target);
       g_.call(g_.rax);
+    }
+    if (a.qemu_callback) {
+      g_.db(0x64);
+      g_.mov(g_.qword[reinterpret_cast<void*>(env_.plugin_context_tls)], 0);  // no plugin runs
     }
   };
   if (!use.unknown) {

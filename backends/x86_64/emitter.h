@@ -21,6 +21,9 @@ struct EmitEnv {
   // Width of the vector registers the OS saves (XCR0): 16 (SSE), 32 (AVX) or
   // 64 (AVX-512, with 32 registers and the mask registers).
   int vector_bytes = 16;
+  // %fs offset of the word naming the QEMU plugin whose callback runs (see
+  // runtime::Action::qemu_callback).
+  int64_t plugin_context_tls = 0;
   // Reads guest memory without faulting (bytes read); used to guess the
   // targets of jumps through GOT slots. May be null.
   size_t (*read_guest)(uint64_t addr, void* out, size_t len) = nullptr;

@@ -42,6 +42,8 @@ void at_exit();  // once, at exit_group; the last plugin registered runs first
 int run_callout(const runtime::Action& action);
 // Turns callbacks that promised not to touch guest registers into direct calls.
 void lower_fast_callbacks(runtime::BlockInstrumentation& instr);
+// %fs offset of the running-plugin word those direct calls set.
+int64_t plugin_context_tls_offset();
 void run_action(const void* action);
 
 // Runs `body(arg)` so that qemu_plugin_set_pc inside it unwinds back here:

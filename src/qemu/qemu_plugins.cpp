@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "qemu/plugin_host.h"
+#include "runtime/runtime.h"
 #include "runtime/tb_impl.h"
 
 namespace qplug {
@@ -12,6 +13,7 @@ namespace qplug {
 Result<void> QemuPlugins::load_dynamic(const std::vector<PluginSpec>& specs) {
   std::vector<cli::PluginSpec> cli_specs;
   for (const PluginSpec& s : specs) cli_specs.push_back({s.path, s.args});
+  runtime::rt().env.plugin_context_tls = qemu::plugin_context_tls_offset();
   return qemu::load_plugins(cli_specs);
 }
 

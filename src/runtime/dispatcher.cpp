@@ -14,8 +14,9 @@
 #include "os/linux/syscalls.h"
 #include "os/linux/ucontext_regs.h"
 #include "qplug/translation.h"
-#include "runtime/tb_impl.h"
 #include "runtime/runtime.h"
+#include "runtime/tb_impl.h"
+#include "x86_64/callee_analysis.h"
 
 namespace qplug::runtime {
 
@@ -47,6 +48,13 @@ void Dispatcher::remove_thread(ThreadState* ts) {
   std::lock_guard guard(mutex_);
   std::erase(threads_, ts);
 }
+
+// read_guest (qemu_plugin_mem_get_value and others call it from callbacks
+// that run as direct calls) uses no vector register: its copy is the context
+// switch's safe_copy, `rep movsb`, reached through a pointer that callee
+// analysis cannot follow.
+[[maybe_unused]] static const bool read_guest_vector_safe =
+    (x86_64::declare_vector_safe(reinterpret_cast<const void*>(&Dispatcher::read_guest)), true);
 
 size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   // A fault on guest memory is recovered by the SIGSEGV handler (safe_copy),
@@ -93,8 +101,7 @@ Block* Dispatcher::translate(uint64_t pc) {
     // only: longer blocks translate cold paths that may never run.
     // With plugins, blocks end at every branch as QEMU's TBs do: a plugin's
     // per-block counts assume the whole block runs.
-    if (d.kind == InsnKind::kJcc && !instruments &&
-        ++conditional_branches <= kMaxBlockConditionals)
+    if (d.kind == InsnKind::kJcc && !instruments && ++conditional_branches <= kMaxBlockConditionals)
       continue;
     if (d.kind != InsnKind::kPlain) break;
   }

@@ -83,6 +83,12 @@ struct Action {
   // The code whose vector use a direct call stands for, when the target is a
   // thunk (written without vector registers) that calls it; else the target.
   const void* callee = nullptr;
+  // A QEMU callback called directly: `context` (its plugin) is stored in the
+  // thread-local word at EmitEnv::plugin_context_tls during the call, the
+  // resume address in ThreadState::callout_return, and for memory callbacks
+  // the access in ThreadState::mem_info/mem_vaddr (qemu_plugin_mem_get_value).
+  bool qemu_callback = false;
+  const void* context = nullptr;
   bool touches_flags = true;
   // Records: the buffer's row offsets (cursor, end) and the flush callout.
   uint32_t record_cursor = 0;
