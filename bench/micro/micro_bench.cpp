@@ -22,6 +22,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -130,8 +131,13 @@ struct Runner {
   // The command prefix for a run with hook kind `kind` (nullptr: no plugin),
   // the plugin's output going to `log`.
   std::function<Argv(const char* kind, const std::string& log)> prefix;
+  std::vector<std::string> unsupported = {};  // hook kinds it has no counterpart of
 
-  bool Supports(const Hook& h) const { return h.kind == nullptr || (api > 0 && h.min_api <= api); }
+  bool Supports(const Hook& h) const {
+    if (h.kind && std::find(unsupported.begin(), unsupported.end(), h.kind) != unsupported.end())
+      return false;
+    return h.kind == nullptr || (api > 0 && h.min_api <= api);
+  }
 };
 
 // A QEMU-compatible command line: BINARY [-d plugin -D LOG -plugin PLUGIN,hook=KIND].
@@ -152,6 +158,11 @@ const std::vector<Runner>& Runners() {
     r.push_back(Runner{"native", 0, [](const char*, const std::string&) { return Argv{}; }});
     std::string qplug = EnvOr("QPLUG", QPLUG_BENCH_QPLUG);
     r.push_back(TranslatorRunner("qplug", qplug, QPLUG_BENCH_HOOK_PLUGIN, 7));
+    // The same hooks as a static C++ plugin (static_hooks.cpp), in its own tool.
+    Runner static_tool =
+        TranslatorRunner("static", EnvOr("QPLUG_STATIC", QPLUG_BENCH_STATIC), "hook", 7);
+    static_tool.unsupported = {"mem-cb-value"};
+    r.push_back(std::move(static_tool));
     std::string qemu = EnvOr("QEMU", QPLUG_BENCH_QEMU);
     if (g_settings.use_qemu && !qemu.empty() && access(qemu.c_str(), X_OK) == 0) {
       r.push_back(TranslatorRunner("qemu", qemu, QPLUG_BENCH_HOOK_PLUGIN_V1, 1));
@@ -417,6 +428,9 @@ void PrintSummary() {
   for (const std::string& n : translators) {
     if (n != "qemu" && by.count({"qemu", "loop"})) head.push_back("qemu/" + n);
   }
+  // The .so plugin against the same plugin compiled in statically.
+  const bool so_vs_static = by.count({"qplug", "loop"}) && by.count({"static", "loop"});
+  if (so_vs_static) head.push_back(".so/static");
   t.push_back(head);
   for (const Hook& h : kHooks) {
     std::vector<std::string> line{h.name, h.unit, "-"};
@@ -435,6 +449,10 @@ void PrintSummary() {
     for (const std::string& n : translators) {
       if (n == "qemu" || !by.count({"qemu", "loop"})) continue;
       auto a = by.find({"qemu", h.name}), b = by.find({n, h.name});
+      line.push_back(a != by.end() && b != by.end() ? Ratio(a->second->ns / b->second->ns) : "-");
+    }
+    if (so_vs_static) {
+      auto a = by.find({"qplug", h.name}), b = by.find({"static", h.name});
       line.push_back(a != by.end() && b != by.end() ? Ratio(a->second->ns / b->second->ns) : "-");
     }
     if (any) t.push_back(line);
