@@ -29,6 +29,9 @@ uint8_t* row_of(unsigned vcpu_index);
 // The calling thread's own row (no lock; uses no vector registers, so direct
 // calls declared touches_vector = false may use it).
 uint8_t* my_row();
+// The calling thread's row, as a variable: mine() reads it inline, also from
+// functions compiled for general registers only (which cannot inline calls).
+extern constinit thread_local uint8_t* t_my_row;
 // Number of vCPU indices used so far (max index + 1).
 unsigned vcpus_seen();
 }  // namespace detail
@@ -53,7 +56,7 @@ class PerVcpu {
   }
   // The calling vCPU's own value, from code running on it (a direct call or
   // a hook): no lock.
-  T& mine() { return *reinterpret_cast<T*>(detail::my_row() + offset_); }
+  T& mine() { return *reinterpret_cast<T*>(detail::t_my_row + offset_); }
 
   // Sum over every vCPU that ran (arithmetic T).
   T sum() const {

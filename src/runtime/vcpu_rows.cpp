@@ -53,6 +53,8 @@ uint8_t* row_of(unsigned vcpu) {
   return vcpu < r.current.size() ? r.current[vcpu] : nullptr;
 }
 
+constinit thread_local uint8_t* t_my_row = nullptr;
+
 __attribute__((target("general-regs-only"))) uint8_t* my_row() {
   return runtime::tls_state.vcpu_row;  // the variable: an accessor call would not inline here
 }
@@ -109,6 +111,7 @@ void attach_vcpu_row(ThreadState& ts) {
     std::memcpy(ts.vcpu_row + b->cursor_offset(), &full, sizeof full);
   }
   r.current[v] = ts.vcpu_row;
+  detail::t_my_row = ts.vcpu_row;
 }
 
 void detach_vcpu_row(ThreadState& ts) {
