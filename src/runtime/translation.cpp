@@ -33,6 +33,14 @@ runtime::SlotRef row_slot(const Counter& counter) {
   return slot;
 }
 
+Action counter_action(ActionKind kind, Counter& counter, uint64_t imm) {
+  Action a;
+  a.kind = kind;
+  a.slot = row_slot(counter);
+  a.imm = imm;
+  return a;
+}
+
 // The callout that empties a full buffer: one per buffer, alive for the run
 // (translated code points at it).
 const Action* flush_action(RecordBuffer& buffer) {
@@ -81,19 +89,11 @@ std::vector<Action>& point(detail::TbImpl* tb, size_t insn) {
 namespace detail {
 
 void ActionSink::add(Counter& counter, uint64_t n) {
-  Action a;
-  a.kind = ActionKind::kInlineAdd;
-  a.slot = row_slot(counter);
-  a.imm = n;
-  point(tb_, insn_).push_back(a);
+  point(tb_, insn_).push_back(counter_action(ActionKind::kInlineAdd, counter, n));
 }
 
 void ActionSink::store(Counter& counter, uint64_t value) {
-  Action a;
-  a.kind = ActionKind::kInlineStore;
-  a.slot = row_slot(counter);
-  a.imm = value;
-  point(tb_, insn_).push_back(a);
+  point(tb_, insn_).push_back(counter_action(ActionKind::kInlineStore, counter, value));
 }
 
 void ActionSink::call_if(Counter& counter, Cond cond, uint64_t imm, DirectFn fn, uint64_t arg,
@@ -145,11 +145,8 @@ MemOperandInfo Insn::mem(size_t i) const {
 }
 
 void Insn::mem_add(Counter& counter, uint64_t n, MemRw rw) {
-  Action a;
-  a.kind = ActionKind::kInlineAdd;
-  a.slot = row_slot(counter);
-  a.imm = n;
-  tb_->instr->mem_of_insn[insn_].push_back({a, static_cast<uint8_t>(rw)});
+  tb_->instr->mem_of_insn[insn_].push_back(
+      {counter_action(ActionKind::kInlineAdd, counter, n), static_cast<uint8_t>(rw)});
 }
 
 void Insn::mem_record(RecordBuffer& buffer, MemRw rw) {
