@@ -207,9 +207,9 @@ int run_tool(int argc, char** argv, Tool& tool) {
   R.xsave_size = xsave_size();
   R.env.vector_bytes = vector_bytes();
   void* routines =
-      mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      mmap(nullptr, 16384, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (routines == MAP_FAILED) fail(make_error("qplug: cannot map executable memory"));
-  R.ctx = x86_64::generate_context_switch(static_cast<uint8_t*>(routines), 4096, R.env.tls,
+  R.ctx = x86_64::generate_context_switch(static_cast<uint8_t*>(routines), 16384, R.env.tls,
                                           &runtime::run_callout);
   static runtime::Dispatcher dispatcher;
   R.dispatcher = &dispatcher;

@@ -3,6 +3,8 @@
  * runs blocks (a callback before each instruction), checks, and exits:
  *   0 all kept, 1 a vector register changed, 2 a mask register, 3 the x87
  *   stack, 4 MXCSR, 5 the status flags.
+ * Each iteration also makes a system call, so the state also crosses the
+ * context switch's save and restore (translated code -> qplug -> back).
  * With an argument (self-test) it clobbers the state named by the argument's
  * first character itself ('v' 'k' 'x' 'm' 'c'), so each check is shown to
  * fail when it should. Freestanding: no libc. */
@@ -78,7 +80,9 @@ _start:
         cmp     r15b, 'c'
         setne   r13b                    /* 1, or 0 in the self-test */
         mov     ebx, 200
-10:     mov     eax, 0x7f
+10:     mov     eax, 110                /* getppid: leaves translated code and comes back */
+        syscall
+        mov     eax, 0x7f
         add     al, r13b                /* 0x7f + 1: OF SF AF set, ZF PF CF clear */
         jmp     12f
 12:     nop
