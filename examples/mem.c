@@ -244,15 +244,23 @@ static void add_inline(struct qemu_plugin_insn *insn) {
 }
 #endif
 
+/* Counting alone is its own callback: it calls nothing that uses vector
+ * registers, which a host such as qplug can see from its code and then call it
+ * without saving them (the region summary reaches glib's hash tables). */
+static void vcpu_mem_count(unsigned int cpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr,
+                           void *udata) {
+  bool is_io = false;
+  if (do_haddr) {
+    struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+    is_io = hw && qemu_plugin_hwaddr_is_io(hw);
+  }
+  count_access(cpu_index, is_io);
+}
+
 static void vcpu_mem(unsigned int cpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr,
                      void *udata) {
   if (do_callback) {
-    bool is_io = false;
-    if (do_haddr) {
-      struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
-      is_io = hw && qemu_plugin_hwaddr_is_io(hw);
-    }
-    count_access(cpu_index, is_io);
+    vcpu_mem_count(cpu_index, info, vaddr, udata);
   }
 #if QEMU_PLUGIN_VERSION != 1
   if (do_region_summary) {
@@ -269,7 +277,8 @@ static void tb_trans(struct qemu_plugin_tb *tb) {
       add_inline(insn);
     }
     if (do_callback || do_region_summary) {
-      qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem, QEMU_PLUGIN_CB_NO_REGS, rw, NULL);
+      qemu_plugin_register_vcpu_mem_cb(insn, do_region_summary ? vcpu_mem : vcpu_mem_count,
+                                       QEMU_PLUGIN_CB_NO_REGS, rw, NULL);
     }
 #if QEMU_PLUGIN_VERSION != 1
     if (do_print_accesses) {
