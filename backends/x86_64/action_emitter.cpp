@@ -34,8 +34,41 @@ Xbyak::Address ActionEmitter::row_indexed(const Xbyak::Reg64& index, uint32_t of
                               env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(vcpu_row) + offset))];
 }
 
+// Inline adds/stores in a row on one cached scoreboard element (bb's block and
+// instruction counts are two fields of one element) share one load of the
+// element's address: spill, load, the operations, reload.
+size_t ActionEmitter::element_run(const std::vector<runtime::Action>& actions, size_t i,
+                                  bool flags_live) const {
+  size_t n = 0;
+  for (; i + n < actions.size(); ++n) {
+    const runtime::Action& a = actions[i + n];
+    const bool simple = (a.kind == ActionKind::kInlineAdd && !flags_live) ||
+                        a.kind == ActionKind::kInlineStore;
+    if (!simple || a.slot.cache_slot < 0 || a.slot.cache_slot != actions[i].slot.cache_slot ||
+        !fits_int32(static_cast<int64_t>(a.imm)))
+      break;
+  }
+  return n;
+}
+
 void ActionEmitter::emit(const std::vector<runtime::Action>& actions, bool flags_live) {
-  for (const runtime::Action& a : actions) {
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const runtime::Action& a = actions[i];
+    if (const size_t run = element_run(actions, i, flags_live); run > 1) {
+      g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(scoreboard_element) + 8 * a.slot.cache_slot));
+      for (size_t k = i; k < i + run; ++k) {
+        const Xbyak::Address element =
+            g_.qword[g_.r11 + static_cast<uint32_t>(actions[k].slot.offset)];
+        if (actions[k].kind == ActionKind::kInlineAdd)
+          g_.add(element, static_cast<uint32_t>(actions[k].imm));
+        else
+          g_.mov(element, actions[k].imm);  // imm32, sign-extended
+      }
+      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+      i += run - 1;
+      continue;
+    }
     switch (a.kind) {
       case ActionKind::kInlineAdd:
       case ActionKind::kInlineStore:
