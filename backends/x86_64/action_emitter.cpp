@@ -42,8 +42,8 @@ size_t ActionEmitter::element_run(const std::vector<runtime::Action>& actions, s
   size_t n = 0;
   for (; i + n < actions.size(); ++n) {
     const runtime::Action& a = actions[i + n];
-    const bool simple = (a.kind == ActionKind::kInlineAdd && !flags_live) ||
-                        a.kind == ActionKind::kInlineStore;
+    const bool simple =
+        (a.kind == ActionKind::kInlineAdd && !flags_live) || a.kind == ActionKind::kInlineStore;
     if (!simple || a.slot.cache_slot < 0 || a.slot.cache_slot != actions[i].slot.cache_slot ||
         !fits_int32(static_cast<int64_t>(a.imm)))
       break;
