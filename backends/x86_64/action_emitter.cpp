@@ -326,27 +326,24 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
   const bool save_flags = flags_live && a.touches_flags;
   const uint64_t target =
       mem ? reinterpret_cast<uint64_t>(a.mem_direct) : reinterpret_cast<uint64_t>(a.direct);
-  // The vector state is saved only as far as the function may change it, as
-  // declared and as analysing its code tells: register by register, or all of
-  // it with XSAVE when the analysis cannot tell.
-  // So are the general registers: those of the SysV caller-saved set that the
-  // function may write, and those the call itself loads. A thunk calling
-  // `a.callee` is not analysed: all of them then.
-  Clobbers use = clobbers_of(a.callee ? a.callee : reinterpret_cast<const void*>(target));
-  const bool gprs_known = !use.unknown && !a.callee;
+  // The general registers saved are those of the SysV caller-saved set that
+  // the function may write (all of them for code the analysis cannot bound)
+  // and those the call itself loads. The vector state is saved only as far as
+  // the function may change it, as declared and as analysing its code tells:
+  // register by register, or all of it when the analysis cannot tell.
+  Clobbers use = clobbers_of(reinterpret_cast<const void*>(target));
+  uint16_t gprs = use.unknown ? 0x0fc7 : use.gprs;
+  gprs |= (1u << 7) | (1u << 6);           // rdi, rsi: arguments
+  if (mem) gprs |= (1u << 2) | (1u << 1);  // rdx, rcx: arguments
+  gprs |= 1u << 0;                         // rax: a far call's target, fnstsw, lahf
   if (!a.touches_vector) {
     use.unknown = false;
     use.vector = use.mask = 0;
     use.mxcsr = false;
   }
-  uint16_t gprs = gprs_known ? use.gprs : 0x0fc7;
-  gprs |= (1u << 7) | (1u << 6);           // rdi, rsi: arguments
-  if (mem) gprs |= (1u << 2) | (1u << 1);  // rdx, rcx: arguments
-  gprs |= 1u << 0;                         // rax: a far call's target, fnstsw
   std::vector<Xbyak::Reg64> saved;
   for (const Xbyak::Reg64& r : kCallerSaved)
     if (gprs & (1u << r.getIdx())) saved.push_back(r);
-  if (use.unknown) saved.assign(std::begin(kCallerSaved), std::end(kCallerSaved));
   g_.mov(tls(QPLUG_TLS_FIELD(spill_rsp)), g_.rsp);
   g_.mov(g_.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));  // 16-aligned, below the dispatcher's frame
   for (const Xbyak::Reg64& r : saved) g_.push(r);

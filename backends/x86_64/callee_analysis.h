@@ -18,7 +18,6 @@ struct Clobbers {
   uint32_t vector = 0;  // bit n: zmm/ymm/xmm n may change (any width)
   uint8_t mask = 0;     // bit n: k n may change
   bool mxcsr = false;   // ldmxcsr (or an instruction with MXCSR as a written operand)
-  bool any_vector() const { return unknown || vector || mask || mxcsr; }
 };
 
 // What every instruction reachable from `fn` (through direct branches and

@@ -26,9 +26,6 @@ uint32_t allocate_row(size_t size, size_t align);
 // This vCPU's row (live in its thread's TLS, or its copy once the thread
 // exited), or nullptr for a vCPU that never ran.
 uint8_t* row_of(unsigned vcpu_index);
-// The calling thread's own row (no lock; uses no vector registers, so direct
-// calls declared touches_vector = false may use it).
-uint8_t* my_row();
 // The calling thread's row, as a variable: mine() reads it inline, also from
 // functions compiled for general registers only (which cannot inline calls).
 extern constinit thread_local uint8_t* t_my_row;

@@ -24,13 +24,6 @@ void register_global(uint64_t id, Event e, void* cb, void* userdata, const char*
   registry().set(p, e, cb, p.version >= 7 ? userdata : nullptr);
 }
 
-[[noreturn]] void not_supported(const char* function) {
-  qemu::PluginContext* p = qemu::current_plugin();
-  std::fprintf(stderr, "qplug: plugin %s calls %s, which qplug does not support yet\n",
-               p ? p->path.c_str() : "?", function);
-  std::exit(1);
-}
-
 // `flags`: qemu_plugin_cb_flags; QEMU_PLUGIN_CB_NO_REGS (0) lets the
 // callback run as a direct call without the guest's registers in memory.
 runtime::Action callback_action(void* cb, void* userdata, int flags) {

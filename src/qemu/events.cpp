@@ -27,33 +27,6 @@ void each(Event e, Fn&& fn) {
   }
 }
 
-bool condition_holds(runtime::Condition c, uint64_t value, uint64_t imm) {
-  switch (c) {
-    case runtime::Condition::kNever:
-      return false;
-    case runtime::Condition::kAlways:
-      return true;
-    case runtime::Condition::kEq:
-      return value == imm;
-    case runtime::Condition::kNe:
-      return value != imm;
-    case runtime::Condition::kLt:
-      return value < imm;
-    case runtime::Condition::kLe:
-      return value <= imm;
-    case runtime::Condition::kGt:
-      return value > imm;
-    case runtime::Condition::kGe:
-      return value >= imm;
-  }
-  return false;
-}
-
-uint64_t* slot_address(const runtime::SlotRef& slot, unsigned vcpu) {
-  if (slot.fixed) return slot.fixed;
-  return reinterpret_cast<uint64_t*>(*slot.base_holder + vcpu * slot.stride + slot.offset);
-}
-
 // Where qemu_plugin_set_pc unwinds to: the innermost callback invocation
 // that allows it (exec callbacks and syscall callbacks).
 thread_local std::jmp_buf* set_pc_target = nullptr;
@@ -200,9 +173,7 @@ void run_action(const void* action_ptr) {
     a.mem_fn(vcpu, a.mem_info, ts.mem_vaddr, a.userdata);
     return;
   }
-  if (a.kind == runtime::ActionKind::kCondCall &&
-      !condition_holds(a.cond, *slot_address(a.slot, vcpu), a.imm))
-    return;
+  // kCondCall: the translated code tested the condition before calling out.
   ScopedPlugin running(static_cast<PluginContext*>(a.owner));
   a.fn(vcpu, a.userdata);
 }

@@ -20,12 +20,14 @@ void lower(runtime::Action& a) {
     case runtime::ActionKind::kCondCall:
       a.kind = a.kind == runtime::ActionKind::kCall ? runtime::ActionKind::kDirectCall
                                                     : runtime::ActionKind::kDirectCondCall;
-      // Same registers: (vcpu, userdata) as (vcpu, arg).
-      a.direct = reinterpret_cast<runtime::DirectCallback>(a.fn);
+      // Same registers: (vcpu, userdata) as (vcpu, arg). Cast through a
+      // generic function pointer: only the address is used.
+      a.direct = reinterpret_cast<runtime::DirectCallback>(reinterpret_cast<void (*)()>(a.fn));
       break;
     case runtime::ActionKind::kMemCall:
       a.kind = runtime::ActionKind::kMemDirectCall;
-      a.mem_direct = reinterpret_cast<runtime::MemDirectCallback>(a.mem_fn);
+      a.mem_direct =
+          reinterpret_cast<runtime::MemDirectCallback>(reinterpret_cast<void (*)()>(a.mem_fn));
       break;
     default:
       return;

@@ -80,9 +80,6 @@ struct Action {
   MemDirectCallback mem_direct = nullptr;
   uint64_t arg = 0;
   bool touches_vector = true;
-  // The code whose vector use a direct call stands for, when the target is a
-  // thunk (written without vector registers) that calls it; else the target.
-  const void* callee = nullptr;
   // A QEMU callback called directly: `context` (its plugin) is stored in the
   // thread-local word at EmitEnv::plugin_context_tls during the call, the
   // resume address in ThreadState::callout_return, and for memory callbacks

@@ -55,10 +55,6 @@ uint8_t* row_of(unsigned vcpu) {
 
 constinit thread_local uint8_t* t_my_row = nullptr;
 
-__attribute__((target("general-regs-only"))) uint8_t* my_row() {
-  return runtime::tls_state.vcpu_row;  // the variable: an accessor call would not inline here
-}
-
 unsigned vcpus_seen() {
   Rows& r = rows();
   std::lock_guard guard(r.mutex);
