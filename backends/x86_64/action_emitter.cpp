@@ -34,39 +34,40 @@ Xbyak::Address ActionEmitter::row_indexed(const Xbyak::Reg64& index, uint32_t of
                               env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(vcpu_row) + offset))];
 }
 
-// Inline adds/stores in a row on one cached scoreboard element (bb's block and
-// instruction counts are two fields of one element) share one load of the
-// element's address: spill, load, the operations, reload.
-size_t ActionEmitter::element_run(const std::vector<runtime::Action>& actions, size_t i,
-                                  bool flags_live) const {
-  size_t n = 0;
-  for (; i + n < actions.size(); ++n) {
-    const runtime::Action& a = actions[i + n];
-    const bool simple =
-        (a.kind == ActionKind::kInlineAdd && !flags_live) || a.kind == ActionKind::kInlineStore;
-    if (!simple || a.slot.cache_slot < 0 || a.slot.cache_slot != actions[i].slot.cache_slot ||
-        !fits_int32(static_cast<int64_t>(a.imm)))
-      break;
+// An inline add (where flags are dead) or store on a cached scoreboard
+// element: a load of the element's address, then one instruction.
+bool ActionEmitter::on_cached_element(const runtime::Action& a, bool flags_live) {
+  const bool simple =
+      (a.kind == ActionKind::kInlineAdd && !flags_live) || a.kind == ActionKind::kInlineStore;
+  return simple && a.slot.cache_slot >= 0 && fits_int32(static_cast<int64_t>(a.imm));
+}
+
+// actions[0, n) all on_cached_element of one element (bb's block and
+// instruction counts are two fields of one element): they share the address
+// load. Spill, load, the operations, reload.
+void ActionEmitter::cached_element_ops(const runtime::Action* actions, size_t n) {
+  g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+  g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(scoreboard_element) + 8 * actions[0].slot.cache_slot));
+  for (size_t k = 0; k < n; ++k) {
+    const Xbyak::Address element = g_.qword[g_.r11 + static_cast<uint32_t>(actions[k].slot.offset)];
+    if (actions[k].kind == ActionKind::kInlineAdd)
+      g_.add(element, static_cast<uint32_t>(actions[k].imm));
+    else
+      g_.mov(element, actions[k].imm);  // imm32, sign-extended
   }
-  return n;
+  g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
 }
 
 void ActionEmitter::emit(const std::vector<runtime::Action>& actions, bool flags_live) {
   for (size_t i = 0; i < actions.size(); ++i) {
     const runtime::Action& a = actions[i];
-    if (const size_t run = element_run(actions, i, flags_live); run > 1) {
-      g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
-      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(scoreboard_element) + 8 * a.slot.cache_slot));
-      for (size_t k = i; k < i + run; ++k) {
-        const Xbyak::Address element =
-            g_.qword[g_.r11 + static_cast<uint32_t>(actions[k].slot.offset)];
-        if (actions[k].kind == ActionKind::kInlineAdd)
-          g_.add(element, static_cast<uint32_t>(actions[k].imm));
-        else
-          g_.mov(element, actions[k].imm);  // imm32, sign-extended
-      }
-      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
-      i += run - 1;
+    if (on_cached_element(a, flags_live)) {
+      size_t n = 1;
+      while (i + n < actions.size() && on_cached_element(actions[i + n], flags_live) &&
+             actions[i + n].slot.cache_slot == a.slot.cache_slot)
+        ++n;
+      cached_element_ops(&a, n);
+      i += n - 1;
       continue;
     }
     switch (a.kind) {
@@ -198,18 +199,7 @@ void ActionEmitter::inline_op(const runtime::Action& a, bool flags_live) {
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
     return;
   }
-  if (a.slot.cache_slot >= 0 && fits_int32(imm) && (!add || !flags_live)) {
-    // A cached scoreboard element: one load, then the add or store.
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(scoreboard_element) + 8 * a.slot.cache_slot));
-    const Xbyak::Address element = g_.qword[g_.r11 + static_cast<uint32_t>(a.slot.offset)];
-    if (add)
-      g_.add(element, static_cast<uint32_t>(imm));
-    else
-      g_.mov(element, static_cast<uint64_t>(imm));  // imm32, sign-extended
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
-    return;
-  }
+  if (on_cached_element(a, flags_live)) return cached_element_ops(&a, 1);
   // QEMU slots (a raw pointer or a scoreboard entry), flag-free.
   g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
   g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);

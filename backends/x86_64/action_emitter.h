@@ -44,9 +44,8 @@ class ActionEmitter {
   Xbyak::Address row_indexed(const Xbyak::Reg64& index, uint32_t offset);
 
   void inline_op(const runtime::Action& a, bool flags_live);
-  // How many actions from actions[i] on are inline operations on one cached
-  // scoreboard element that can share its address load.
-  size_t element_run(const std::vector<runtime::Action>& actions, size_t i, bool flags_live) const;
+  static bool on_cached_element(const runtime::Action& a, bool flags_live);
+  void cached_element_ops(const runtime::Action* actions, size_t n);
   void load_slot_address(const runtime::SlotRef& slot);
   // Emits the condition test; jumps to `skip` when it does not hold. Leaves
   // the guest's registers and (live) flags intact on both paths.
