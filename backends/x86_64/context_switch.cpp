@@ -24,12 +24,8 @@ struct XsaveLayout {
 
 XsaveLayout xsave_layout() {
   XsaveLayout l;
-  unsigned eax, ebx, ecx, edx;
-  __cpuid(1, eax, ebx, ecx, edx);
-  if (!(ecx & (1u << 27))) return l;  // no OSXSAVE
-  uint32_t lo, hi;
-  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  l.xcr0 = (uint64_t{hi} << 32) | lo;
+  l.xcr0 = enabled_xstate();
+  if (!l.xcr0) return l;
   auto offset = [](unsigned component) {
     unsigned a, b, c, d;
     __cpuid_count(0xd, component, a, b, c, d);
@@ -100,6 +96,15 @@ void restore_vector_state(Xbyak::CodeGenerator& g, const XsaveLayout& l) {
 }
 
 }  // namespace
+
+uint64_t enabled_xstate() {
+  unsigned eax, ebx, ecx, edx;
+  __cpuid(1, eax, ebx, ecx, edx);
+  if (!(ecx & (1u << 27))) return 0;  // no OSXSAVE
+  uint32_t lo, hi;
+  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (uint64_t{hi} << 32) | lo;
+}
 
 ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls_base,
                                       int (*run_callout)(const void* action)) {

@@ -47,10 +47,6 @@ void lower_fast_callbacks(runtime::BlockInstrumentation& instr) {
     for (runtime::MemAction& m : point) lower(m.action);
 }
 
-int64_t plugin_context_tls_offset() {
-  uint64_t thread_pointer;
-  asm volatile("mov %%fs:0, %0" : "=r"(thread_pointer));  // glibc's TCB self pointer
-  return static_cast<int64_t>(reinterpret_cast<uint64_t>(&running_plugin) - thread_pointer);
-}
+int64_t plugin_context_tls_offset() { return runtime::tls_offset_of(&running_plugin); }
 
 }  // namespace qplug::qemu

@@ -88,14 +88,10 @@ size_t xsave_size() {
 }
 
 int vector_bytes() {
-  unsigned eax, ebx, ecx, edx;
-  __cpuid(1, eax, ebx, ecx, edx);
-  if (!(ecx & (1u << 27))) return 16;  // no OSXSAVE: SSE only
-  uint32_t xcr0_lo, xcr0_hi;
-  asm volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  if ((xcr0_lo & 0xe6) == 0xe6) return 64;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM
-  if ((xcr0_lo & 0x6) == 0x6) return 32;
-  return 16;
+  const uint64_t xcr0 = x86_64::enabled_xstate();
+  if ((xcr0 & 0xe6) == 0xe6) return 64;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM
+  if ((xcr0 & 0x6) == 0x6) return 32;
+  return 16;  // SSE only
 }
 
 }  // namespace

@@ -120,5 +120,8 @@ extern constinit thread_local ThreadState tls_state __attribute__((tls_model("in
 inline ThreadState& current_thread() { return tls_state; }
 // %fs-relative offset of the record (constant for every thread).
 int64_t tls_offset();
+// The same for any initial-exec thread_local of the executable, given the
+// calling thread's instance.
+int64_t tls_offset_of(const void* variable);
 
 }  // namespace qplug::runtime
