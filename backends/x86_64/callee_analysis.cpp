@@ -125,6 +125,20 @@ std::unordered_set<uint64_t>& vector_safe() {
   return *s;
 }
 
+// QPLUG_DEBUG_ANALYSIS=1: each analysed callee, and where an analysis gave up.
+bool debug() {
+  static const bool on = std::getenv("QPLUG_DEBUG_ANALYSIS") != nullptr;
+  return on;
+}
+
+Clobbers gave_up(const DecodedInsn& d) {
+  static const Decoder decoder;
+  if (debug())
+    std::fprintf(stderr, "qplug: analysis: %#lx: %s\n", static_cast<unsigned long>(d.pc),
+                 decoder.format(d).c_str());
+  return Clobbers{};  // unknown
+}
+
 Clobbers analyse(uint64_t fn) {
   Clobbers use;
   use.unknown = false;
@@ -144,12 +158,7 @@ Clobbers analyse(uint64_t fn) {
       if (budget-- == 0) return unknown;
       DecodedInsn d;
       if (!decoder.decode(reinterpret_cast<const uint8_t*>(pc), 15, pc, d)) return unknown;
-      if (!account(d, use)) {
-        if (std::getenv("QPLUG_DEBUG_ANALYSIS"))
-          std::fprintf(stderr, "qplug: analysis: %#lx: %s\n", static_cast<unsigned long>(pc),
-                       decoder.format(d).c_str());
-        return unknown;
-      }
+      if (!account(d, use)) return gave_up(d);
       switch (d.kind) {
         case InsnKind::kPlain:
         case InsnKind::kSyscall:  // the kernel keeps the vector state
@@ -167,12 +176,7 @@ Clobbers analyse(uint64_t fn) {
         case InsnKind::kJmpIndirect:
         case InsnKind::kCallIndirect: {
           const uint64_t target = slot_target(d);
-          if (!target) {  // through a register: unknown code
-            if (std::getenv("QPLUG_DEBUG_ANALYSIS"))
-              std::fprintf(stderr, "qplug: analysis: %#lx: %s\n", static_cast<unsigned long>(pc),
-                           decoder.format(d).c_str());
-            return unknown;
-          }
+          if (!target) return gave_up(d);  // through a register: unknown code
           work.push_back(target);
           if (d.kind == InsnKind::kCallIndirect) {
             pc = d.next_pc();
@@ -205,7 +209,7 @@ Clobbers clobbers_of(const void* fn) {
   auto [it, fresh] = cache->try_emplace(fn);
   if (fresh) {
     it->second = analyse(reinterpret_cast<uint64_t>(fn));
-    if (std::getenv("QPLUG_DEBUG_ANALYSIS"))
+    if (debug())
       std::fprintf(stderr, "qplug: callee %p: %s gprs %#x vector %#x mask %#x mxcsr %d\n", fn,
                    it->second.unknown ? "unknown" : "known", it->second.gprs, it->second.vector,
                    it->second.mask, it->second.mxcsr);
