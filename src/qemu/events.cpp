@@ -144,9 +144,7 @@ void flushed() {
 }
 
 void at_exit() {
-  static bool done = false;  // once, even if a plugin calls exit() from its atexit
-  if (done) return;
-  done = true;
+  // Called once: runtime::finish_tool guards it (a plugin may call exit() from its atexit).
   // QEMU unregisters every other callback first.
   each(Event::kAtexit, [&](PluginContext* p, const Callback& cb) {
     if (v7(p))

@@ -34,7 +34,7 @@ void syscall_entry(unsigned vcpu_index, int64_t num, const uint64_t args[8]);
 bool syscall_filter(unsigned vcpu_index, int64_t num, const uint64_t args[8], int64_t* sysret);
 void syscall_return(unsigned vcpu_index, int64_t num, int64_t ret);
 void flushed();  // after every translation was dropped
-void at_exit();  // once, at exit_group; the last plugin registered runs first
+void at_exit();  // at exit_group (runtime::finish_tool runs it once); last registered first
 
 // Called by the callout routine (guest state saved) for a callback action.
 // Returns 1 when the callback called qemu_plugin_set_pc (ThreadState::rip is

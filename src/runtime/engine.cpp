@@ -106,7 +106,7 @@ int run_callout(const void* action) {
 }
 
 void finish_tool() {
-  static bool done = false;
+  static bool done = false;  // once, even if an at_exit hook calls exit() (exit_group again)
   if (done || !rt().tool) return;
   done = true;
   flush_all_records();
