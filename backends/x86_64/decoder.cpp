@@ -9,10 +9,6 @@ namespace {
 InsnKind classify(const ZydisDecodedInstruction& insn, const ZydisDecodedOperand* ops) {
   // A guest that uses GS itself would collide with the guest FS we keep in GS.
   if (insn.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS) return InsnKind::kUnsupported;
-  for (int i = 0; i < insn.operand_count; ++i) {
-    if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].mem.segment == ZYDIS_REGISTER_GS)
-      return InsnKind::kUnsupported;
-  }
   switch (insn.mnemonic) {
     case ZYDIS_MNEMONIC_JMP:
       if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) return InsnKind::kJmpDirect;
@@ -76,6 +72,7 @@ uint64_t DecodedInsn::branch_target() const {
 }
 
 const ZydisDecodedOperand* DecodedInsn::rip_relative_operand() const {
+  if (!operands_decoded) return nullptr;  // decode() decodes every RIP-relative one
   for (int i = 0; i < insn.operand_count; ++i) {
     if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].mem.base == ZYDIS_REGISTER_RIP)
       return &ops[i];
@@ -101,8 +98,38 @@ Decoder::Decoder() {
   ZydisDecoderInit(&decoder_, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 }
 
-bool Decoder::decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedInsn& out) const {
-  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes, avail, &out.insn, out.ops)))
+namespace {
+
+// Whether translating `insn` reads its operands: control transfers (targets),
+// RIP-relative operands (relocated), segment overrides (FS rewritten, GS refused).
+bool needs_operands(const ZydisDecodedInstruction& insn) {
+  if (insn.attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS)) return true;
+  // In 64-bit mode, ModRM mod=00 rm=101 (no SIB) is [rip + disp32].
+  if ((insn.attributes & ZYDIS_ATTRIB_HAS_MODRM) && insn.raw.modrm.mod == 0 &&
+      insn.raw.modrm.rm == 5)
+    return true;
+  switch (insn.meta.category) {
+    case ZYDIS_CATEGORY_COND_BR:
+    case ZYDIS_CATEGORY_UNCOND_BR:
+    case ZYDIS_CATEGORY_CALL:
+    case ZYDIS_CATEGORY_RET:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool Decoder::decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedInsn& out,
+                     bool all_operands) const {
+  ZydisDecoderContext context;
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder_, &context, bytes, avail, &out.insn)))
+    return false;
+  out.operands_decoded = all_operands || needs_operands(out.insn);
+  if (out.operands_decoded &&
+      !ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder_, &context, &out.insn, out.ops,
+                                               ZYDIS_MAX_OPERAND_COUNT)))
     return false;
   out.pc = pc;
   std::memcpy(out.bytes, bytes, out.insn.length);

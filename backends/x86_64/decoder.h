@@ -30,6 +30,10 @@ struct DecodedInsn {
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT]{};
   uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH]{};
   InsnKind kind = InsnKind::kPlain;
+  // False when the decoder skipped the operands (Decoder::decode's
+  // `all_operands`): then `ops` is stale and the instruction is a plain one
+  // with no RIP-relative, FS or GS operand.
+  bool operands_decoded = false;
 
   uint8_t length() const { return insn.length; }
   uint64_t next_pc() const { return pc + insn.length; }
@@ -46,7 +50,11 @@ class Decoder {
   Decoder();
   // Decodes one instruction of `avail` bytes at guest address `pc`. Returns
   // false if the bytes do not form a valid instruction (or are truncated).
-  bool decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedInsn& out) const;
+  // Without `all_operands`, the operands of plain instructions that need no
+  // rewriting are not decoded: translation only copies those, and decoding
+  // operands is a third of Zydis's time at start-up.
+  bool decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedInsn& out,
+              bool all_operands = true) const;
   // AT&T or Intel text of `d` (branch targets shown as absolute addresses).
   std::string format(const DecodedInsn& d, bool att = false) const;
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <functional>
+#include <span>
 
 #include "x86_64/action_emitter.h"
 #include "x86_64/asm_util.h"
@@ -27,9 +28,11 @@ constexpr size_t kMaxAccesses = 4;
 class BlockEmitter {
  public:
   BlockEmitter(uint8_t* where, size_t capacity, runtime::Block& block, const EmitEnv& env)
-      : g_(capacity, where), where_(where), block_(block), env_(env), actions_(g_, env, block) {}
+      : g_(capacity, where), where_(where), block_(block), env_(env), actions_(g_, env, block) {
+    pending_.reserve(4);
+  }
 
-  bool emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc, std::string* error,
+  bool emit(std::span<const DecodedInsn> insns, uint64_t end_pc, std::string* error,
             const runtime::BlockInstrumentation* instr) {
     // Indirect-branch entry: the inline lookup jumps here through a register
     // with rcx and r11 still borrowed, so the block gives them back first.
@@ -86,7 +89,6 @@ class BlockEmitter {
   struct PendingExit {
     ExitStub* stub;
     size_t patch_offset;
-    Xbyak::Label slow;
   };
 
   Xbyak::Address tls(size_t field) { return x86_64::tls(g_, env_.tls, field); }
@@ -110,7 +112,7 @@ class BlockEmitter {
   void exit_to(uint64_t target) {
     align_rel32(1);
     g_.db(0xE9);
-    pending_.push_back({new_stub(target), offset(), {}});
+    pending_.push_back({new_stub(target), offset()});
     g_.dd(0);
   }
 
@@ -119,7 +121,7 @@ class BlockEmitter {
     align_rel32(2);
     g_.db(0x0F);
     g_.db(0x80 | cc);
-    pending_.push_back({new_stub(target), offset(), {}});
+    pending_.push_back({new_stub(target), offset()});
     g_.dd(0);
   }
 
@@ -413,7 +415,6 @@ class BlockEmitter {
 
   void emit_slow_paths() {
     for (PendingExit& p : pending_) {
-      g_.L(p.slow);
       p.stub->slow_path = const_cast<uint8_t*>(g_.getCurr());
       g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
       g_.mov(g_.r11, reinterpret_cast<uint64_t>(p.stub));
@@ -474,7 +475,7 @@ size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr) {
   return bytes + n * kPerAction;
 }
 
-EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,
+EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, uint8_t* where,
                       size_t capacity, runtime::Block& block, const EmitEnv& env,
                       const runtime::BlockInstrumentation* instr) {
   EmitStatus status;

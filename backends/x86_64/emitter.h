@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ size_t max_block_size(size_t n_insns);
 // the dispatcher at its own pc. Fills block.exits, lookup_ranges, host_size.
 // `instr` (may be null) adds plugin actions at block entry and before each
 // instruction; callback actions are copied into block.callouts.
-EmitStatus emit_block(const std::vector<DecodedInsn>& insns, uint64_t end_pc, uint8_t* where,
+EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, uint8_t* where,
                       size_t capacity, runtime::Block& block, const EmitEnv& env,
                       const runtime::BlockInstrumentation* instr = nullptr);
 

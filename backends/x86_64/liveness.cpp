@@ -29,7 +29,7 @@ bool shifts_by_register(const DecodedInsn& d) {
 
 }  // namespace
 
-std::vector<bool> status_flags_live(const std::vector<DecodedInsn>& insns) {
+std::vector<bool> status_flags_live(std::span<const DecodedInsn> insns) {
   std::vector<bool> live(insns.size() + 1, true);
   for (const DecodedInsn& d : insns) {
     const auto m = d.insn.mnemonic;

@@ -1,6 +1,7 @@
 // Flags liveness: where inserted code may clobber the guest's status flags.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "x86_64/decoder.h"
@@ -13,6 +14,6 @@ namespace qplug::x86_64 {
 // them). Conservative: transfers, unknown instructions and shifts by a
 // register (a zero count leaves the flags alone) count as not writing. A
 // block with std or popf is live everywhere, so inserted calls keep DF and AC.
-std::vector<bool> status_flags_live(const std::vector<DecodedInsn>& insns);
+std::vector<bool> status_flags_live(std::span<const DecodedInsn> insns);
 
 }  // namespace qplug::x86_64

@@ -446,6 +446,12 @@ std::vector<std::string> options_to_args(const Options& options) {
   return args;
 }
 
+bool has_log_item(std::string_view items, std::string_view item) {
+  for (std::string_view i : split(items, ','))
+    if (i == item || i == "all") return true;
+  return false;
+}
+
 std::string usage_text() {
   return R"(usage: qplug [options] [--] program [arguments...]
 Run an x86-64 Linux program under dynamic binary translation, with QEMU TCG

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qplug/result.h"
@@ -42,6 +43,9 @@ struct Options {
 // QEMU_STRACE, QEMU_LOG, QEMU_LOG_FILENAME, QEMU_LD_PREFIX likewise.
 Result<Options> parse_command_line(int argc, const char* const* argv,
                                    const std::vector<std::string>& environ);
+
+// True if the -d list `items` names `item` ("all" names every item).
+bool has_log_item(std::string_view items, std::string_view item);
 
 // Rebuilds an argument vector that reproduces `options` minus the program and
 // its arguments, for re-executing qplug on a guest execve.

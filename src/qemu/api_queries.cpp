@@ -35,8 +35,8 @@ extern "C" {
 
 // ---- blocks and instructions ----
 
-QPLUG_API size_t qemu_plugin_tb_n_insns(const qemu_plugin_tb* tb) { return tb->insns->size(); }
-QPLUG_API uint64_t qemu_plugin_tb_vaddr(const qemu_plugin_tb* tb) { return tb->insns->front().pc; }
+QPLUG_API size_t qemu_plugin_tb_n_insns(const qemu_plugin_tb* tb) { return tb->insns.size(); }
+QPLUG_API uint64_t qemu_plugin_tb_vaddr(const qemu_plugin_tb* tb) { return tb->insns.front().pc; }
 QPLUG_API qemu_plugin_insn* qemu_plugin_tb_get_insn(const qemu_plugin_tb* tb, size_t idx) {
   if (idx >= tb->handles.size()) return nullptr;
   return const_cast<qemu_plugin_insn*>(&tb->handles[idx]);

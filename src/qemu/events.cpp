@@ -3,6 +3,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 
 #include "qemu/plugin_host.h"
 #include "qemu/registry.h"
@@ -57,9 +58,9 @@ void set_pc(uint64_t vaddr) {
   std::longjmp(*set_pc_target, 1);
 }
 
-void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
+void translate_block(std::span<const x86_64::DecodedInsn> insns,
                      runtime::BlockInstrumentation& instr) {
-  qemu_plugin_tb tb{&insns, {}, &instr};
+  qemu_plugin_tb tb{insns, {}, &instr};
   tb.handles.reserve(insns.size());
   for (size_t i = 0; i < insns.size(); ++i) tb.handles.push_back({&insns[i], i, &tb});
   instr.before_insn.resize(insns.size());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "cli/options.h"
@@ -23,7 +24,7 @@ bool active();
 
 // Runs the tb_trans callbacks for a decoded block; the plugins' exec-time
 // registrations land in `instr`.
-void translate_block(const std::vector<x86_64::DecodedInsn>& insns,
+void translate_block(std::span<const x86_64::DecodedInsn> insns,
                      runtime::BlockInstrumentation& instr);
 
 // Events.

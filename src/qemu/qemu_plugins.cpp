@@ -21,7 +21,7 @@ bool QemuPlugins::instruments() const { return qemu::active(); }
 bool QemuPlugins::watches_syscalls() const { return qemu::active(); }
 
 void QemuPlugins::tb_trans(Tb& tb) {
-  qemu::translate_block(*tb.impl()->insns, *tb.impl()->instr);
+  qemu::translate_block(tb.impl()->insns, *tb.impl()->instr);
   // QPLUG_SLOW_CALLBACKS=1 keeps every callback on the callout routine (for
   // measuring the difference, and as a fallback).
   static const bool slow = std::getenv("QPLUG_SLOW_CALLBACKS") != nullptr;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct qemu_plugin_insn {
   qemu_plugin_tb* tb;
 };
 struct qemu_plugin_tb {
-  const std::vector<qplug::x86_64::DecodedInsn>* insns;
+  std::span<const qplug::x86_64::DecodedInsn> insns;
   std::vector<qemu_plugin_insn> handles;
   qplug::runtime::BlockInstrumentation* instr;
 };

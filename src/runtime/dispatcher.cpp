@@ -16,6 +16,7 @@
 #include "qplug/translation.h"
 #include "runtime/runtime.h"
 #include "runtime/tb_impl.h"
+#include "runtime/translation_log.h"
 #include "x86_64/callee_analysis.h"
 
 namespace qplug::runtime {
@@ -25,6 +26,9 @@ using x86_64::InsnKind;
 
 Dispatcher::Dispatcher() {
   rt().env.read_guest = &Dispatcher::read_guest;
+  insn_buffer_ = std::make_unique<DecodedInsn[]>(kMaxBlockInsns);
+  log_guest_code_ = cli::has_log_item(rt().options.log_items, "in_asm");
+  log_host_code_ = cli::has_log_item(rt().options.log_items, "out_asm");
   // QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
   if (const char* v = std::getenv("QPLUG_PERF_MAP"); v && *v == '1') {
     char path[64];
@@ -69,23 +73,25 @@ Block* Dispatcher::translate(uint64_t pc) {
   constexpr size_t kChunk = 256;
   size_t avail = read_guest(pc, code, kChunk);
   bool more = avail == kChunk;
-  std::vector<DecodedInsn> insns;
-  insns.reserve(32);
+  // Decoded in place into a buffer kept across translations: a DecodedInsn is
+  // about 1 KiB, and allocating, zeroing or copying them was a visible share of
+  // start-up (thousands of blocks translated per process).
+  DecodedInsn* const buffer = insn_buffer_.get();
+  const bool all_operands = instruments || log_guest_code_;
+  size_t n = 0;
   size_t off = 0;
   uint64_t cur = pc;
   size_t conditional_branches = 0;
-  while (insns.size() < kMaxBlockInsns) {
+  while (n < kMaxBlockInsns) {
     if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
       const size_t got = read_guest(pc + avail, code + avail, kChunk);
       more = got == kChunk;
       avail += got;
     }
-    // Decoded in place: a DecodedInsn is about 1 KiB, and copying it was a
-    // visible share of start-up (thousands of blocks translated per process).
-    DecodedInsn& d = insns.emplace_back();
-    if (!decoder_.decode(code + off, avail - off, cur, d)) {
-      if (insns.size() > 1) {  // the block ends before it; fault when reached
-        insns.pop_back();
+    DecodedInsn& d = buffer[n++];
+    if (!decoder_.decode(code + off, avail - off, cur, d, all_operands)) {
+      if (n > 1) {  // the block ends before it; fault when reached
+        --n;
         break;
       }
       d = DecodedInsn{};
@@ -94,7 +100,7 @@ Block* Dispatcher::translate(uint64_t pc) {
       break;
     }
     if (d.kind == InsnKind::kTrap || d.kind == InsnKind::kUnsupported) {
-      if (insns.size() > 1) insns.pop_back();  // alone in its own block
+      if (n > 1) --n;  // alone in its own block
       break;
     }
     off += d.length();
@@ -108,6 +114,7 @@ Block* Dispatcher::translate(uint64_t pc) {
       continue;
     if (d.kind != InsnKind::kPlain) break;
   }
+  const std::span<const DecodedInsn> insns(buffer, n);
 
   auto block = std::make_unique<Block>();
   Block* b = block.get();
@@ -117,7 +124,7 @@ Block* Dispatcher::translate(uint64_t pc) {
   runtime::BlockInstrumentation instr;
   const bool instrumented = instruments && insns.front().length() > 0;
   if (instrumented) {
-    detail::TbImpl impl{&insns, &instr};
+    detail::TbImpl impl{insns, &instr};
     Tb tb(&impl);
     instr.before_insn.resize(insns.size());
     instr.mem_of_insn.resize(insns.size());
@@ -139,6 +146,8 @@ Block* Dispatcher::translate(uint64_t pc) {
   }
   rt().cache.commit(where, st.size);
   os::protect_translated(pc, b->guest_end);
+  if (log_guest_code_) log_guest_code(rt().log, insns, decoder_);
+  if (log_host_code_) log_host_code(rt().log, *b, decoder_);
   if (perf_map_) {
     std::fprintf(perf_map_, "%lx %x guest_%lx\n", reinterpret_cast<unsigned long>(b->host_code),
                  b->host_size, static_cast<unsigned long>(pc));

@@ -83,13 +83,16 @@ class Dispatcher {
   void handle_exit(ThreadState& ts);
 
   x86_64::Decoder decoder_;
-  std::map<uint64_t, Block*> blocks_;        // by guest pc
-  std::map<uintptr_t, Block*> by_host_;      // by host start
-  std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
+  std::unique_ptr<x86_64::DecodedInsn[]> insn_buffer_;  // the block being translated
+  std::map<uint64_t, Block*> blocks_;                   // by guest pc
+  std::map<uintptr_t, Block*> by_host_;                 // by host start
+  std::vector<std::unique_ptr<Block>> all_;             // owns every block, valid or not
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};
   std::vector<std::function<void()>> deferred_;  // run at the next exit (at_next_exit)
+  bool log_guest_code_ = false;                  // -d in_asm
+  bool log_host_code_ = false;                   // -d out_asm
   FILE* perf_map_ = nullptr;                     // perf's JIT symbol map, when QPLUG_PERF_MAP=1
 };
 

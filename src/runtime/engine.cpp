@@ -116,8 +116,7 @@ void finish_tool() {
 
 void outs(std::string_view text) {
   auto& R = runtime::rt();
-  const std::string& items = R.options.log_items;
-  if (items.find("plugin") == std::string::npos && items.find("all") == std::string::npos) return;
+  if (!cli::has_log_item(R.options.log_items, "plugin")) return;
   std::fwrite(text.data(), 1, text.size(), R.log);
   std::fflush(R.log);
 }
@@ -151,7 +150,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
     std::printf("Plugin options\n  file=<path/to/plugin.so>\n  plugin specific arguments\n");
     return 0;
   }
-  if (o.log_items.find("strace") != std::string::npos) o.strace = true;
+  if (cli::has_log_item(o.log_items, "strace")) o.strace = true;
 
   auto& R = runtime::rt();
   if (char* cwd = getcwd(nullptr, 0)) {

@@ -2,6 +2,7 @@
 // and the instrumentation its tb_trans hooks add to.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "qplug/translation.h"
@@ -11,7 +12,7 @@
 namespace qplug::detail {
 
 struct TbImpl {
-  const std::vector<x86_64::DecodedInsn>* insns;
+  std::span<const x86_64::DecodedInsn> insns;
   runtime::BlockInstrumentation* instr;
 };
 

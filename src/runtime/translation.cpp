@@ -18,7 +18,7 @@ namespace {
 using runtime::Action;
 using runtime::ActionKind;
 
-const x86_64::DecodedInsn& insn_at(const detail::TbImpl* tb, size_t i) { return (*tb->insns)[i]; }
+const x86_64::DecodedInsn& insn_at(const detail::TbImpl* tb, size_t i) { return tb->insns[i]; }
 
 // Cond lists QEMU's conditions from kEq on, in QEMU's order.
 static_assert(static_cast<int>(runtime::Condition::kEq) == 2 &&
@@ -118,10 +118,10 @@ void ActionSink::record(RecordBuffer& buffer, uint64_t value) {
 
 }  // namespace detail
 
-uint64_t Tb::vaddr() const { return tb_->insns->front().pc; }
-size_t Tb::n_insns() const { return tb_->insns->size(); }
+uint64_t Tb::vaddr() const { return tb_->insns.front().pc; }
+size_t Tb::n_insns() const { return tb_->insns.size(); }
 size_t Tb::size() const {
-  const x86_64::DecodedInsn& last = tb_->insns->back();
+  const x86_64::DecodedInsn& last = tb_->insns.back();
   return last.next_pc() - vaddr();
 }
 

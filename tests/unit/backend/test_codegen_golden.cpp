@@ -179,7 +179,7 @@ Emitted instrumented(const std::vector<DecodedInsn>& insns, uint64_t end_pc) {
   qplug::runtime::BlockInstrumentation instr;
   instr.before_insn.resize(insns.size());
   instr.mem_of_insn.resize(insns.size());
-  qplug::detail::TbImpl impl{&insns, &instr};
+  qplug::detail::TbImpl impl{insns, &instr};
   qplug::Tb tb(&impl);
   tool.tb_trans(tb);
   return emit(insns, end_pc, &instr);

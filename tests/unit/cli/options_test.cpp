@@ -437,3 +437,12 @@ TEST_CASE("options_to_args round-trips generated options") {
     check_round_trip(o);
   }
 }
+
+TEST_CASE("log items are whole words of the -d list") {
+  CHECK(qplug::cli::has_log_item("plugin", "plugin"));
+  CHECK(qplug::cli::has_log_item("in_asm,out_asm", "out_asm"));
+  CHECK(qplug::cli::has_log_item("all", "in_asm"));
+  CHECK_FALSE(qplug::cli::has_log_item("op_plugin", "plugin"));
+  CHECK_FALSE(qplug::cli::has_log_item("in_asm", "out_asm"));
+  CHECK_FALSE(qplug::cli::has_log_item("", "plugin"));
+}

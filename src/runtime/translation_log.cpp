@@ -1,0 +1,51 @@
+#include "runtime/translation_log.h"
+
+#include <cinttypes>
+#include <span>
+
+namespace qplug::runtime {
+
+namespace {
+
+void log_insn(std::FILE* log, const x86_64::DecodedInsn& d, const x86_64::Decoder& decoder) {
+  std::fprintf(log, "0x%016" PRIx64 ":  %-30s %s\n", d.pc,
+               x86_64::hex_bytes(d.bytes, d.length()).c_str(), decoder.format(d, true).c_str());
+}
+
+}  // namespace
+
+void log_guest_code(std::FILE* log, std::span<const x86_64::DecodedInsn> insns,
+                    const x86_64::Decoder& decoder) {
+  std::fputs("----------------\nIN: \n", log);
+  for (const x86_64::DecodedInsn& d : insns) {
+    if (d.length() == 0) {
+      std::fprintf(log, "0x%016" PRIx64 ":  (undecodable or unreadable)\n", d.pc);
+      continue;
+    }
+    log_insn(log, d, decoder);
+  }
+  std::fputc('\n', log);
+  std::fflush(log);
+}
+
+void log_host_code(std::FILE* log, const Block& block, const x86_64::Decoder& decoder) {
+  std::fprintf(log, "OUT: [size=%u]\n", block.host_size);
+  const uint8_t* code = block.host_code;
+  size_t offset = 0;
+  while (offset < block.host_size) {
+    x86_64::DecodedInsn d;
+    const uint64_t at = reinterpret_cast<uint64_t>(code + offset);
+    if (!decoder.decode(code + offset, block.host_size - offset, at, d)) {
+      std::fprintf(log, "0x%016" PRIx64 ":  .byte 0x%02x\n", at, code[offset]);
+      ++offset;
+      continue;
+    }
+    if (code + offset == block.body) std::fputs("  -- body (direct entry)\n", log);
+    log_insn(log, d, decoder);
+    offset += d.length();
+  }
+  std::fputc('\n', log);
+  std::fflush(log);
+}
+
+}  // namespace qplug::runtime
