@@ -153,6 +153,13 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kFault));
   g.jmp(host_return, Xbyak::CodeGenerator::T_NEAR);
 
+  // ---- lookup_miss (see runtime/thread_state.h on the lookup table) ----
+  g.align(16);
+  cs.lookup_miss = const_cast<uint8_t*>(g.getCurr());
+  g.mov(g.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+  g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kIndirect));
+  // falls through (the padding is nops)
+
   // ---- exit_common: r11 = exit argument, guest r11 in spill_r11 ----
   g.align(16);
   cs.exit_common = const_cast<uint8_t*>(g.getCurr());

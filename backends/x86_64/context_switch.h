@@ -22,6 +22,10 @@ namespace qplug::x86_64 {
 struct ContextSwitch {
   void (*enter)() = nullptr;
   uint8_t* exit_common = nullptr;
+  // An indirect branch whose lookup entry is empty or names another block's
+  // entry: r11 = guest target, guest r11 and rcx in spill_r11 and spill_rcx.
+  // Leaves to the dispatcher with ExitReason::kIndirect.
+  uint8_t* lookup_miss = nullptr;
   // Plugin callbacks: entered by a jump with guest r11 parked, the Action in
   // ThreadState::callout_action and the resume address in callout_return.
   uint8_t* callout = nullptr;

@@ -34,10 +34,7 @@ class BlockEmitter {
 
   bool emit(std::span<const DecodedInsn> insns, uint64_t end_pc, std::string* error,
             const runtime::BlockInstrumentation* instr) {
-    // Indirect-branch entry: the inline lookup jumps here through a register
-    // with rcx and r11 still borrowed, so the block gives them back first.
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+    emit_checked_entry(insns.front().pc);
     block_.body = const_cast<uint8_t*>(g_.getCurr());
     current_pc_ = insns.front().pc;
     if (instr) flags_live_ = status_flags_live(insns);
@@ -80,6 +77,7 @@ class BlockEmitter {
     }
     if (!ended) exit_to(end_pc);
     emit_slow_paths();
+    emit_constants();
     return true;
   }
 
@@ -137,53 +135,68 @@ class BlockEmitter {
     g_.jmp(tls(QPLUG_TLS_FIELD(exit_common)));
   }
 
-  // Pushes a guest return address without touching flags. An address that
-  // does not sign-extend from 32 bits goes through r11 as one 8-byte store:
-  // two 4-byte halves would defeat store-to-load forwarding for the `ret`'s
-  // 8-byte load and stall every return.
-  // `call_pc` and `r11_spilled` describe the call for a fault on the push
-  // (a guest stack overflow is reported at the call).
+  // Pushes a guest return address without touching flags, in one 8-byte
+  // store (two 4-byte halves would defeat store-to-load forwarding for the
+  // `ret`'s 8-byte load and stall every return): `push imm32` when the address
+  // sign-extends from 32 bits, else `push qword [rip+k]` from the block's
+  // constants. `call_pc` and `r11_spilled` describe the call for a fault on
+  // the push (a guest stack overflow is reported at the call).
   void push_return_address(uint64_t ret, uint64_t call_pc, bool r11_spilled) {
+    mark_transfer(call_pc, -1, r11_spilled);
     const auto low = static_cast<uint32_t>(ret);
     if (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(low))) == ret) {
-      mark_transfer(call_pc, -1, r11_spilled);
       g_.db(0x68);  // push imm32, sign-extended to 64 bits
       g_.dd(low);
       return;
     }
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
-    g_.mov(g_.r11, ret);
-    // If r11 was the guest's own it is now parked in spill_scratch.
-    mark_transfer(call_pc, r11_spilled ? -1 : 11, r11_spilled);
-    g_.push(g_.r11);
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+    g_.db(0xFF);
+    g_.db(0x35);  // push qword [rip + disp32]
+    constants_.push_back({offset(), ret});
+    g_.dd(0);
   }
 
-  // rcx = lookup_index(r11) * 4, without touching flags: the 16-bit
-  // truncations keep the low 14 bits of the target (scaled), so an entry is
-  // at rcx * 4 (16 bytes each).
-  void lookup_offset_into_rcx() {
+  // The 8-byte constants the block's code loads RIP-relative, after its code.
+  void emit_constants() {
+    if (constants_.empty()) return;
+    while (reinterpret_cast<uintptr_t>(g_.getCurr()) % 8 != 0) g_.db(0xCC);
+    for (const auto& [disp_offset, value] : constants_) {
+      const auto disp = static_cast<int32_t>(offset() - (disp_offset + 4));
+      std::memcpy(where_ + disp_offset, &disp, sizeof disp);
+      g_.dq(value);
+    }
+  }
+
+  // Checked entry (runtime/thread_state.h explains the lookup table): an
+  // indirect branch arrives here through the table with the guest target in
+  // r11 and the guest's rcx and r11 parked. The block checks that the target
+  // is its own pc, flag-free, and gives the registers back; anything else
+  // leaves through lookup_miss.
+  void emit_checked_entry(uint64_t pc) {
+    Xbyak::Label hit;
+    if (pc <= 0x80000000u) {  // -pc fits a sign-extended disp32
+      g_.lea(g_.rcx, g_.ptr[g_.r11 - static_cast<uint32_t>(pc)]);
+    } else {
+      g_.mov(g_.rcx, ~pc);
+      g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);  // ~pc + target + 1 == target - pc
+    }
+    g_.jrcxz(hit);
+    g_.jmp(tls(QPLUG_TLS_FIELD(lookup_miss)));
+    g_.L(hit);
+    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+  }
+
+  // Jumps to the guest target in r11 (guest r11 parked in spill_r11) through
+  // the lookup table, without touching flags: the 16-bit truncations keep the
+  // low 14 bits of the target, scaled by 4, and the table's 8-byte entries
+  // are at twice that.
+  void lookup_and_jump() {
+    const size_t begin = offset();
+    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
     g_.movzx(g_.ecx, g_.r11w);
     g_.lea(g_.ecx, g_.ptr[g_.rcx * 4]);
     g_.movzx(g_.ecx, g_.cx);
-  }
-
-  // Inline lookup of the guest target in r11 (guest r11 parked in spill_r11).
-  // Flag-free: the tag compare is lea + jrcxz, so no eflags save is needed.
-  void lookup_and_jump() {
-    const size_t begin = offset();
-    Xbyak::Label hit;
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
-    lookup_offset_into_rcx();
-    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx, 4));  // ~tag
-    g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);                                    // target - tag
-    g_.jrcxz(hit);
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
-    leave_with_r11(ExitReason::kIndirect);
-    g_.L(hit);
-    lookup_offset_into_rcx();
-    g_.mov(g_.rcx, tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup) + 8, g_.rcx, 4));
-    g_.jmp(g_.rcx);  // to the target's indirect entry, which restores rcx and r11
+    g_.jmp(tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx, 2));
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));
   }
@@ -434,6 +447,11 @@ class BlockEmitter {
   runtime::Block& block_;
   const EmitEnv& env_;
   std::vector<PendingExit> pending_;
+  struct Constant {
+    size_t disp_offset;  // where the disp32 that loads it is
+    uint64_t value;
+  };
+  std::vector<Constant> constants_;
   uint64_t current_pc_ = 0;  // guest pc of the instruction being emitted
   ActionEmitter actions_;
   std::vector<bool> flags_live_;  // per instruction (and the end), when instrumented

@@ -30,10 +30,8 @@ struct EmitEnv {
   size_t (*read_guest)(uint64_t addr, void* out, size_t len) = nullptr;
 };
 
-using runtime::kEmptyTag;
 using runtime::kLookupEntries;
 using runtime::lookup_index;
-using runtime::LookupEntry;
 
 struct EmitStatus {
   bool ok = false;

@@ -165,12 +165,9 @@ Block* Dispatcher::translate(uint64_t pc) {
 }
 
 void Dispatcher::publish(Block* b) {
-  // Tag last: a reader that sees the new tag must see the new host address
-  // (single-writer; see the threads issue for concurrent writers).
-  LookupEntry& e = current_thread().lookup[lookup_index(b->guest_pc)];
-  __atomic_store_n(&e.inverted_pc, kEmptyTag, __ATOMIC_RELAXED);
-  __atomic_store_n(&e.host_code, reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
-  __atomic_store_n(&e.inverted_pc, ~b->guest_pc, __ATOMIC_RELEASE);
+  // One 8-byte store: the block's checked entry verifies the target itself.
+  __atomic_store_n(&current_thread().lookup[lookup_index(b->guest_pc)],
+                   reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
 }
 
 Block* Dispatcher::block_for(uint64_t pc) {
@@ -223,9 +220,9 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
     b->incoming.clear();
     unlink_exits(b);
     for (ThreadState* t : threads_) {
-      LookupEntry& e = t->lookup[lookup_index(b->guest_pc)];
-      if (e.inverted_pc == ~b->guest_pc)
-        __atomic_store_n(&e.inverted_pc, kEmptyTag, __ATOMIC_RELEASE);
+      uint64_t& e = t->lookup[lookup_index(b->guest_pc)];
+      if (e == reinterpret_cast<uint64_t>(b->host_code))
+        __atomic_store_n(&e, t->lookup_miss, __ATOMIC_RELEASE);
     }
     by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
     it = blocks_.erase(it);
@@ -235,7 +232,7 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
 void Dispatcher::flush_all() {
   std::lock_guard guard(mutex_);
   invalidate(0, ~uint64_t{0});
-  for (ThreadState* t : threads_) std::memset(t->lookup, 0, sizeof t->lookup);
+  for (ThreadState* t : threads_) clear_lookup_table(*t);
 }
 
 void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work) {

@@ -212,9 +212,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
   runtime::ThreadState& ts = runtime::current_thread();
   dispatcher.add_thread(&ts);
   ts.xsave_area = new_xsave_area(R.xsave_size);
-  ts.exit_common = reinterpret_cast<uint64_t>(R.ctx.exit_common);
-  ts.callout_routine = reinterpret_cast<uint64_t>(R.ctx.callout);
-  ts.host_mxcsr = 0x1f80;
+  runtime::attach_routines(ts);
   ts.gpr[runtime::kRsp] = *sp;
   ts.rip = R.program.first_pc;
   ts.rflags = 0x202;

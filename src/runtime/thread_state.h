@@ -50,16 +50,21 @@ enum class ExitReason : uint64_t {
   kFault,        // a guest instruction faulted; the handler stored the guest state
 };
 
-// Entries of the indirect-branch lookup table, indexed by the low 14 bits of
-// the guest target. The tag is stored inverted (~pc) so that the flags-free
-// compare is one lea (~pc + target + 1 == target - pc) and so that zeroed
-// memory is an empty table: tag 0 stands for pc ~0, which no guest code has.
-struct LookupEntry {
-  uint64_t inverted_pc;
-  uint64_t host_code;
-};
-inline constexpr uint64_t kEmptyTag = 0;
-// 16 Ki entries (256 KiB per thread): glibc zeroes every thread's static TLS,
+// The indirect-branch lookup table maps a guest target to the host code that
+// runs it, without leaving translated code and without touching the guest's
+// flags (a `ret` may return to code that reads flags set before the call).
+//
+// Invariant: every entry holds the address of some block's checked entry
+// (Block::host_code) or of the context switch's lookup_miss routine; never
+// zero, never anything else. A site jumps through the entry its target's low
+// 14 bits select without comparing anything: the checked entry compares its
+// own guest pc with the target in r11 (lea + jrcxz) and sends a mismatch to
+// lookup_miss, which leaves to the dispatcher. So a stale or colliding entry
+// costs a round trip, never a wrong jump, and one hit is five host
+// instructions at the site and five at the target. Entries are filled with
+// lookup_miss when a thread starts (fill_lookup_table) and reset to it when
+// their block is invalidated.
+// 16 Ki entries (128 KiB per thread): glibc zeroes every thread's static TLS,
 // so the table's size is paid at each thread's (and the process's) start.
 inline constexpr size_t kLookupEntries = size_t{1} << 14;
 inline constexpr size_t kScoreboardCache = 32;
@@ -76,6 +81,7 @@ struct alignas(64) ThreadState {
   ExitReason exit_reason;
   uint64_t host_rsp;        // host stack pointer saved by enter_cache
   uint64_t exit_common;     // host address of the common exit routine
+  uint64_t lookup_miss;     // host address of the context switch's lookup_miss
   uint64_t host_mxcsr;      // MXCSR the host runs with (0x1f80)
   uint32_t signal_pending;  // non-zero when a host handler queued a guest signal
   uint32_t pad0;
@@ -110,7 +116,7 @@ struct alignas(64) ThreadState {
 
   // Last, so that the fields above keep small offsets. Per thread, so that a
   // lookup never races with another thread replacing an entry.
-  LookupEntry lookup[kLookupEntries];
+  uint64_t lookup[kLookupEntries];
 };
 
 // The calling thread's record. The variable itself is visible so that code
@@ -118,6 +124,12 @@ struct alignas(64) ThreadState {
 // inline ordinary functions) reaches it without a call.
 extern constinit thread_local ThreadState tls_state __attribute__((tls_model("initial-exec")));
 inline ThreadState& current_thread() { return tls_state; }
+// Points the calling thread's record at the context switch's routines
+// (exit_common, lookup_miss, callout) and every lookup entry at lookup_miss;
+// each thread does it once, before its first guest instruction.
+void attach_routines(ThreadState& ts);
+// Points every lookup entry of `ts` at lookup_miss (an empty table).
+void clear_lookup_table(ThreadState& ts);
 // %fs-relative offset of the record (constant for every thread).
 int64_t tls_offset();
 // The same for any initial-exec thread_local of the executable, given the

@@ -16,9 +16,9 @@
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
 #include "os/linux/syscalls.h"
-#include "runtime/vcpu_rows.h"
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
+#include "runtime/vcpu_rows.h"
 
 namespace qplug::os {
 
@@ -53,9 +53,7 @@ void* thread_main(void* arg) {
   ts.rip = start->rip;
   ts.rflags = start->rflags;
   ts.xsave_area = start->xsave;
-  ts.exit_common = reinterpret_cast<uint64_t>(R.ctx.exit_common);
-  ts.callout_routine = reinterpret_cast<uint64_t>(R.ctx.callout);
-  ts.host_mxcsr = 0x1f80;
+  runtime::attach_routines(ts);
   ts.vcpu_index = allocate_vcpu();
   asm volatile("wrgsbase %0" ::"r"(start->gs_base) : "memory");
   const long tid = raw_syscall(SYS_gettid);
