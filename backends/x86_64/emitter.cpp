@@ -27,8 +27,13 @@ constexpr size_t kMaxAccesses = 4;
 
 class BlockEmitter {
  public:
-  BlockEmitter(uint8_t* where, size_t capacity, runtime::Block& block, const EmitEnv& env)
-      : g_(capacity, where), where_(where), block_(block), env_(env), actions_(g_, env, block) {
+  BlockEmitter(const CodeSpace& space, runtime::Block& block, const EmitEnv& env)
+      : g_(space.hot_capacity, space.hot),
+        cold_(space.cold_capacity, space.cold),
+        where_(space.hot),
+        block_(block),
+        env_(env),
+        actions_(g_, env, block) {
     pending_.reserve(4);
   }
 
@@ -82,6 +87,7 @@ class BlockEmitter {
   }
 
   size_t size() const { return g_.getSize(); }
+  size_t cold_size() const { return cold_.getSize(); }
 
  private:
   struct PendingExit {
@@ -426,12 +432,16 @@ class BlockEmitter {
     exit_to(d.branch_target());
   }
 
+  // Each exit's slow path, run until the exit is linked (usually once), goes
+  // to the cold code: hot code stays dense in the instruction cache.
   void emit_slow_paths() {
+    auto cold_tls = [&](size_t field) { return x86_64::tls(cold_, env_.tls, field); };
     for (PendingExit& p : pending_) {
-      p.stub->slow_path = const_cast<uint8_t*>(g_.getCurr());
-      g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
-      g_.mov(g_.r11, reinterpret_cast<uint64_t>(p.stub));
-      leave_with_r11(ExitReason::kLink);
+      p.stub->slow_path = const_cast<uint8_t*>(cold_.getCurr());
+      cold_.mov(cold_tls(QPLUG_TLS_FIELD(spill_r11)), cold_.r11);
+      cold_.mov(cold_.r11, reinterpret_cast<uint64_t>(p.stub));
+      cold_.mov(cold_tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kLink));
+      cold_.jmp(cold_tls(QPLUG_TLS_FIELD(exit_common)));
       p.stub->patch_site = where_ + p.patch_offset;
     }
   }
@@ -443,6 +453,7 @@ class BlockEmitter {
 
  private:
   Xbyak::CodeGenerator g_;
+  Xbyak::CodeGenerator cold_;
   uint8_t* where_;
   runtime::Block& block_;
   const EmitEnv& env_;
@@ -460,7 +471,11 @@ class BlockEmitter {
 }  // namespace
 
 size_t max_block_size(size_t n_insns) {
-  return n_insns * kMaxHostBytesPerInsn + 2 * kMaxTransferBytes + 3 * kSlowPathBytes;
+  return n_insns * kMaxHostBytesPerInsn + 2 * kMaxTransferBytes;
+}
+
+size_t max_cold_size(size_t n_insns) {
+  return (2 * n_insns + 2) * kSlowPathBytes;  // at most two exits per instruction
 }
 
 void write_far_jump(uint8_t* where, const uint8_t* target) {
@@ -493,21 +508,24 @@ size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr) {
   return bytes + n * kPerAction;
 }
 
-EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, uint8_t* where,
-                      size_t capacity, runtime::Block& block, const EmitEnv& env,
+EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, const CodeSpace& space,
+                      runtime::Block& block, const EmitEnv& env,
                       const runtime::BlockInstrumentation* instr) {
   EmitStatus status;
   try {
-    BlockEmitter emitter(where, capacity, block, env);
+    BlockEmitter emitter(space, block, env);
     if (!emitter.emit(insns, end_pc, &status.error, instr)) return status;
     emitter.patch_exits();
     status.size = emitter.size();
+    status.cold_size = emitter.cold_size();
     status.ok = true;
   } catch (const Xbyak::Error& e) {
     status.error = std::string("code generation failed: ") + e.what();
   }
-  block.host_code = where;
+  block.host_code = space.hot;
   block.host_size = static_cast<uint32_t>(status.size);
+  block.cold_code = space.cold;
+  block.cold_size = static_cast<uint32_t>(status.cold_size);
   return status;
 }
 

@@ -35,22 +35,35 @@ using runtime::lookup_index;
 
 struct EmitStatus {
   bool ok = false;
-  size_t size = 0;    // bytes written
-  std::string error;  // when !ok: what could not be emitted
+  size_t size = 0;       // hot bytes written
+  size_t cold_size = 0;  // cold bytes written
+  std::string error;     // when !ok: what could not be emitted
 };
 
-// Upper bound of host bytes for a block of `n_insns` guest instructions.
-size_t max_block_size(size_t n_insns);
+// Where emit_block writes a block: its hot code (checked entry, body, exits)
+// and its cold code (each exit's slow path, run until the exit is linked).
+// Both must be in one code cache zone: each reaches the other with rel32.
+struct CodeSpace {
+  uint8_t* hot = nullptr;
+  size_t hot_capacity = 0;
+  uint8_t* cold = nullptr;
+  size_t cold_capacity = 0;
+};
 
-// Emits `insns` at `where` (capacity bytes available). Conditional branches
+// Upper bounds of hot and cold host bytes for a block of `n_insns` guest
+// instructions, without instrumentation.
+size_t max_block_size(size_t n_insns);
+size_t max_cold_size(size_t n_insns);
+
+// Emits `insns` into `space`. Conditional branches
 // may appear anywhere (their fall-through is the next instruction); if the last
 // instruction is not an unconditional transfer, the block falls through to `end_pc`. A kTrap or
 // kUnsupported instruction must be alone in its block: it becomes an exit to
-// the dispatcher at its own pc. Fills block.exits, lookup_ranges, host_size.
+// the dispatcher at its own pc. Fills block.exits, lookup_ranges, host_size and cold_size.
 // `instr` (may be null) adds plugin actions at block entry and before each
 // instruction; callback actions are copied into block.callouts.
-EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, uint8_t* where,
-                      size_t capacity, runtime::Block& block, const EmitEnv& env,
+EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, const CodeSpace& space,
+                      runtime::Block& block, const EmitEnv& env,
                       const runtime::BlockInstrumentation* instr = nullptr);
 
 // Upper bound of host bytes for the actions of `instr`.

@@ -44,6 +44,8 @@ struct Block {
   uint8_t* host_code = nullptr;  // the indirect-branch entry: restores rcx, r11, then the body
   uint8_t* body = nullptr;       // where links and the dispatcher enter
   uint32_t host_size = 0;
+  uint8_t* cold_code = nullptr;  // slow paths of the exits (emitter.h, CodeSpace)
+  uint32_t cold_size = 0;
   std::vector<std::unique_ptr<ExitStub>> exits;
   // Host offsets [begin, end) of inline indirect-branch lookups: a signal that
   // lands inside one must also unlink the lookup's destination block.

@@ -22,6 +22,7 @@ CodeCache::Zone* CodeCache::add_zone(void* mem) {
   const int n = n_zones_.load(std::memory_order_relaxed);
   zones_[n].base = static_cast<uint8_t*>(mem);
   zones_[n].used = 0;
+  zones_[n].cold_used = 0;
   n_zones_.store(n + 1, std::memory_order_release);
   return &zones_[n];
 }
@@ -46,8 +47,10 @@ CodeCache::Zone* CodeCache::new_zone(uint64_t guest_pc, bool anywhere) {
   return nullptr;
 }
 
-uint8_t* CodeCache::reserve(uint64_t guest_pc, size_t size) {
-  auto fits = [&](const Zone* z) { return z && z->used + size <= kZoneSize; };
+CodeCache::Reservation CodeCache::reserve(uint64_t guest_pc, size_t hot, size_t cold) {
+  auto fits = [&](const Zone* z) {
+    return z && z->used + hot <= kColdStart && kColdStart + z->cold_used + cold <= kZoneSize;
+  };
   Zone* chosen = nullptr;
   if (fits(last_) && near(last_->base, guest_pc)) chosen = last_;
   const int n = n_zones_.load(std::memory_order_relaxed);
@@ -66,14 +69,15 @@ uint8_t* CodeCache::reserve(uint64_t guest_pc, size_t size) {
     if (fits(&zones_[i])) chosen = &zones_[i];
   }
   if (!chosen) chosen = new_zone(guest_pc, true);
-  if (!fits(chosen)) return nullptr;
+  if (!fits(chosen)) return {};
   last_ = chosen;
-  return chosen->base + chosen->used;
+  return {chosen->base + chosen->used, chosen->base + kColdStart + chosen->cold_used};
 }
 
-void CodeCache::commit(uint8_t* start, size_t used) {
+void CodeCache::commit(const Reservation& r, size_t hot_used, size_t cold_used) {
   // Keep blocks 16-byte aligned: branch targets decode faster.
-  last_->used = static_cast<size_t>(start - last_->base) + ((used + 15) & ~size_t{15});
+  last_->used = static_cast<size_t>(r.hot - last_->base) + ((hot_used + 15) & ~size_t{15});
+  last_->cold_used = static_cast<size_t>(r.cold - last_->base) - kColdStart + cold_used;
 }
 
 bool CodeCache::contains(const void* host_pc) const {

@@ -1,6 +1,10 @@
 // CodeCache: executable memory for translated blocks, in zones placed near the
 // guest code they translate so that RIP-relative operands keep a 32-bit
 // displacement (the relocator's far form is the fallback, not the rule).
+// Hot code (what runs every time) fills the first three quarters of a zone,
+// cold code (exit slow paths, run once or so) the last quarter, so that hot
+// blocks sit next to each other in the instruction cache and each still
+// reaches its cold code with rel32.
 #pragma once
 
 #include <atomic>
@@ -13,20 +17,26 @@ namespace qplug::runtime {
 class CodeCache {
  public:
   static constexpr size_t kZoneSize = 128u << 20;
+  static constexpr size_t kColdStart = kZoneSize / 4 * 3;
   static constexpr int kMaxZones = 64;
 
-  // Space for at most `size` bytes, preferably within +-1.5 GiB of guest_pc.
-  // Returns nullptr when no memory can be had.
-  uint8_t* reserve(uint64_t guest_pc, size_t size);
-  // Marks the first `used` bytes of the last reservation as taken.
-  void commit(uint8_t* start, size_t used);
+  struct Reservation {
+    uint8_t* hot = nullptr;  // nullptr when no memory can be had
+    uint8_t* cold = nullptr;
+  };
+  // Space for at most `hot` and `cold` bytes in one zone, preferably within
+  // +-1.5 GiB of guest_pc.
+  Reservation reserve(uint64_t guest_pc, size_t hot, size_t cold = 0);
+  // Marks the first `hot_used` and `cold_used` bytes of the last reservation as taken.
+  void commit(const Reservation& r, size_t hot_used, size_t cold_used = 0);
   // Async-signal-safe.
   bool contains(const void* host_pc) const;
 
  private:
   struct Zone {
     uint8_t* base = nullptr;
-    size_t used = 0;
+    size_t used = 0;       // hot bytes, from base up
+    size_t cold_used = 0;  // cold bytes, from base + kColdStart up
   };
   Zone* new_zone(uint64_t guest_pc, bool anywhere);
   Zone* add_zone(void* mem);

@@ -132,19 +132,20 @@ Block* Dispatcher::translate(uint64_t pc) {
   }
   const size_t max = x86_64::max_block_size(insns.size()) +
                      (instrumented ? x86_64::max_instrumentation_size(instr) : 0);
-  uint8_t* where = rt().cache.reserve(pc, max);
-  if (!where) {
+  const size_t max_cold = x86_64::max_cold_size(insns.size());
+  const CodeCache::Reservation space = rt().cache.reserve(pc, max, max_cold);
+  if (!space.hot) {
     std::fprintf(stderr, "qplug: code cache exhausted\n");
     std::exit(1);
   }
-  x86_64::EmitStatus st =
-      x86_64::emit_block(insns, cur, where, max, *b, rt().env, instrumented ? &instr : nullptr);
+  x86_64::EmitStatus st = x86_64::emit_block(insns, cur, {space.hot, max, space.cold, max_cold}, *b,
+                                             rt().env, instrumented ? &instr : nullptr);
   if (!st.ok) {
     std::fprintf(stderr, "qplug: cannot translate guest code at 0x%lx: %s\n",
                  static_cast<unsigned long>(pc), st.error.c_str());
     std::exit(1);
   }
-  rt().cache.commit(where, st.size);
+  rt().cache.commit(space, st.size, st.cold_size);
   os::protect_translated(pc, b->guest_end);
   if (log_guest_code_) log_guest_code(rt().log, insns, decoder_);
   if (log_host_code_) log_host_code(rt().log, *b, decoder_);
@@ -182,10 +183,10 @@ void Dispatcher::link(ExitStub* stub, Block* target) {
     // Zones more than 2 GiB apart (JIT code far from the program, say): go
     // through a trampoline near the exit that jumps to a 64-bit address.
     if (!stub->far_trampoline) {
-      uint8_t* t = rt().cache.reserve(stub->owner->guest_pc, 16);
-      if (!t) return;
-      rt().cache.commit(t, 14);
-      stub->far_trampoline = t;
+      const CodeCache::Reservation r = rt().cache.reserve(stub->owner->guest_pc, 0, 16);
+      if (!r.hot) return;
+      rt().cache.commit(r, 0, 14);
+      stub->far_trampoline = r.cold;
     }
     x86_64::write_far_jump(stub->far_trampoline, target->body);
     if (!x86_64::patch_rel32(stub->patch_site, stub->far_trampoline)) return;

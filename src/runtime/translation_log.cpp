@@ -28,21 +28,33 @@ void log_guest_code(std::FILE* log, std::span<const x86_64::DecodedInsn> insns,
   std::fflush(log);
 }
 
-void log_host_code(std::FILE* log, const Block& block, const x86_64::Decoder& decoder) {
-  std::fprintf(log, "OUT: [size=%u]\n", block.host_size);
-  const uint8_t* code = block.host_code;
+namespace {
+
+void log_code(std::FILE* log, const uint8_t* code, size_t size, const uint8_t* marked,
+              const x86_64::Decoder& decoder) {
   size_t offset = 0;
-  while (offset < block.host_size) {
+  while (offset < size) {
     x86_64::DecodedInsn d;
     const uint64_t at = reinterpret_cast<uint64_t>(code + offset);
-    if (!decoder.decode(code + offset, block.host_size - offset, at, d)) {
+    if (!decoder.decode(code + offset, size - offset, at, d)) {
       std::fprintf(log, "0x%016" PRIx64 ":  .byte 0x%02x\n", at, code[offset]);
       ++offset;
       continue;
     }
-    if (code + offset == block.body) std::fputs("  -- body (direct entry)\n", log);
+    if (code + offset == marked) std::fputs("  -- body (direct entry)\n", log);
     log_insn(log, d, decoder);
     offset += d.length();
+  }
+}
+
+}  // namespace
+
+void log_host_code(std::FILE* log, const Block& block, const x86_64::Decoder& decoder) {
+  std::fprintf(log, "OUT: [size=%u]\n", block.host_size + block.cold_size);
+  log_code(log, block.host_code, block.host_size, block.body, decoder);
+  if (block.cold_size) {
+    std::fputs("  -- cold: exit slow paths\n", log);
+    log_code(log, block.cold_code, block.cold_size, nullptr, decoder);
   }
   std::fputc('\n', log);
   std::fflush(log);

@@ -17,7 +17,7 @@ void log_guest_code(std::FILE* log, std::span<const x86_64::DecodedInsn> insns,
                     const x86_64::Decoder& decoder);
 
 // Host code of a block just translated: its entry, body, exits and slow paths
-// (every byte from host_code on, decoded in order).
+// (its hot code, then its cold code).
 void log_host_code(std::FILE* log, const Block& block, const x86_64::Decoder& decoder);
 
 }  // namespace qplug::runtime

@@ -35,10 +35,9 @@ constexpr uint64_t kGuestPc = 0x401000;
 constexpr int64_t kTls = -0x10000;  // any %fs offset will do: the code never runs
 
 uint8_t* code_buffer() {
-  static auto* buf = static_cast<uint8_t*>(mmap(reinterpret_cast<void*>(0x10000000), 1 << 16,
-                                                PROT_READ | PROT_WRITE,
-                                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                                                -1, 0));
+  static auto* buf = static_cast<uint8_t*>(
+      mmap(reinterpret_cast<void*>(0x10000000), 1 << 16, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
   REQUIRE(buf == reinterpret_cast<uint8_t*>(0x10000000));
   return buf;
 }
@@ -100,11 +99,14 @@ Emitted emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc,
   env.tls = kTls;
   env.vector_bytes = 64;
   uint8_t* where = code_buffer();
+  uint8_t* cold = where + 0x6000;  // below the call target at 0x8000
   std::memset(where, 0xCC, 1 << 15);
-  const auto st = qplug::x86_64::emit_block(insns, end_pc, where, 1 << 15, block, env, instr);
+  const auto st =
+      qplug::x86_64::emit_block(insns, end_pc, {where, 0x6000, cold, 0x2000}, block, env, instr);
   REQUIRE_MESSAGE(st.ok, st.error);
   Emitted out;
   out.bytes.assign(where, where + st.size);
+  out.bytes.insert(out.bytes.end(), cold, cold + st.cold_size);
   static const Decoder decoder;
   std::vector<std::pair<std::string, std::string>> names;
   size_t i = 0;
@@ -120,18 +122,23 @@ Emitted emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc,
     names.emplace_back(hex, "<exit" + std::to_string(i++) + ">");
   }
   std::ostringstream listing;
-  for (size_t off = 0; off < st.size;) {
-    DecodedInsn d;
-    if (!decoder.decode(where + off, st.size - off, reinterpret_cast<uint64_t>(where + off), d)) {
-      listing << "  +" << off << ": (bytes)\n";
-      break;
+  auto list = [&](const uint8_t* code, size_t size, const char* prefix) {
+    for (size_t off = 0; off < size;) {
+      DecodedInsn d;
+      if (!decoder.decode(code + off, size - off, reinterpret_cast<uint64_t>(code + off), d)) {
+        listing << "  " << prefix << off << ": (bytes)\n";
+        break;
+      }
+      std::string text = decoder.format(d);
+      for (const auto& [hex, name] : names)
+        for (size_t p; (p = text.find(hex)) != std::string::npos;)
+          text.replace(p, hex.size(), name);
+      listing << "  " << prefix << off << ": " << text << "\n";
+      off += d.length();
     }
-    std::string text = decoder.format(d);
-    for (const auto& [hex, name] : names)
-      for (size_t p; (p = text.find(hex)) != std::string::npos;) text.replace(p, hex.size(), name);
-    listing << "  +" << off << ": " << text << "\n";
-    off += d.length();
-  }
+  };
+  list(where, st.size, "+");
+  list(cold, st.cold_size, "cold+");
   out.listing = listing.str();
   return out;
 }
@@ -248,8 +255,8 @@ TEST_CASE("golden: host code per instrumentation kind") {
       continue;
     }
     std::ifstream in(path);
-    REQUIRE_MESSAGE(in.good(), "missing golden " << path
-                                                 << "; create it with QPLUG_UPDATE_GOLDENS=1");
+    REQUIRE_MESSAGE(in.good(),
+                    "missing golden " << path << "; create it with QPLUG_UPDATE_GOLDENS=1");
     std::stringstream expected;
     expected << in.rdbuf();
     const size_t was = total_bytes(expected.str()), now = total_bytes(text.str());
