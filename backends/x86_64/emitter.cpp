@@ -193,16 +193,14 @@ class BlockEmitter {
   }
 
   // Jumps to the guest target in r11 (guest r11 parked in spill_r11) through
-  // the lookup table, without touching flags: the 16-bit truncations keep the
-  // low 14 bits of the target, scaled by 4, and the table's 8-byte entries
-  // are at twice that.
+  // the lookup table, without touching flags: the table is indexed by the
+  // target's low 16 bits, which one movzx extracts.
   void lookup_and_jump() {
+    static_assert(kLookupEntries == 1 << 16, "the index is the target's low 16 bits");
     const size_t begin = offset();
     g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
     g_.movzx(g_.ecx, g_.r11w);
-    g_.lea(g_.ecx, g_.ptr[g_.rcx * 4]);
-    g_.movzx(g_.ecx, g_.cx);
-    g_.jmp(tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx, 2));
+    g_.jmp(tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx, 8));
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));
   }
