@@ -28,8 +28,8 @@ constexpr size_t kMaxAccesses = 4;
 class BlockEmitter {
  public:
   BlockEmitter(const CodeSpace& space, runtime::Block& block, const EmitEnv& env)
-      : g_(space.hot_capacity, space.hot),
-        cold_(space.cold_capacity, space.cold),
+      : g_(generator(0, space.hot, space.hot_capacity)),
+        cold_(generator(1, space.cold, space.cold_capacity)),
         where_(space.hot),
         block_(block),
         env_(env),
@@ -450,8 +450,15 @@ class BlockEmitter {
   }
 
  private:
-  Xbyak::CodeGenerator g_;
-  Xbyak::CodeGenerator cold_;
+  // The calling thread's generator `which` (0 hot, 1 cold), pointed at `buffer`.
+  static Xbyak::CodeGenerator& generator(int which, uint8_t* buffer, size_t capacity) {
+    static thread_local RetargetableGenerator generators[2];
+    generators[which].retarget(buffer, capacity);
+    return generators[which];
+  }
+
+  Xbyak::CodeGenerator& g_;
+  Xbyak::CodeGenerator& cold_;
   uint8_t* where_;
   runtime::Block& block_;
   const EmitEnv& env_;
