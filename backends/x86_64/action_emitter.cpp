@@ -513,12 +513,12 @@ void ActionEmitter::record(const runtime::Action& a, bool mem) {
 }
 
 void ActionEmitter::callout(const runtime::Action& a) {
-  block_.callouts.push_back(a);
+  block_.callouts.push_front(a);
   Xbyak::Label resume;
   g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
   g_.mov(g_.r11, pc_);  // the pc a plugin reads as rip during the callback
   g_.mov(tls(QPLUG_TLS_FIELD(rip)), g_.r11);
-  g_.mov(g_.r11, reinterpret_cast<uint64_t>(&block_.callouts.back()));
+  g_.mov(g_.r11, reinterpret_cast<uint64_t>(&block_.callouts.front()));
   g_.mov(tls(QPLUG_TLS_FIELD(callout_action)), g_.r11);
   g_.lea(g_.r11, g_.ptr[g_.rip + resume]);
   g_.mov(tls(QPLUG_TLS_FIELD(callout_return)), g_.r11);

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <forward_list>
 #include <memory>
 #include <vector>
 
@@ -51,9 +51,10 @@ struct Block {
   // lands inside one must also unlink the lookup's destination block.
   std::vector<std::pair<uint32_t, uint32_t>> lookup_ranges;
   std::vector<ExitStub*> incoming;  // exits of other blocks linked to this one
-  std::deque<Action> callouts;
-  std::vector<GuestMark>
-      marks;  // ascending host_offset  // plugin callbacks this block's code points at
+  // Plugin callbacks this block's code points at (a list: their addresses
+  // stay put, and an empty one allocates nothing).
+  std::forward_list<Action> callouts;
+  std::vector<GuestMark> marks;  // ascending host_offset
   bool valid = true;
 };
 

@@ -154,13 +154,15 @@ Block* Dispatcher::translate(uint64_t pc) {
                  b->host_size, static_cast<unsigned long>(pc));
   }
   all_.push_back(std::move(block));
-  blocks_[pc] = b;
-  by_host_[reinterpret_cast<uintptr_t>(b->host_code)] = b;
+  blocks_.set(pc, b);
+  for (uint64_t page = pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page)
+    blocks_by_page_[page].push_back(b);
+  // Host addresses only grow within a zone: the hint makes this O(1).
+  by_host_.emplace_hint(by_host_.end(), reinterpret_cast<uintptr_t>(b->host_code), b);
   publish(b);
   // Eager linking to targets that already exist saves a round trip each.
   for (auto& stub : b->exits) {
-    auto it = blocks_.find(stub->target_pc);
-    if (it != blocks_.end()) link(stub.get(), it->second);
+    if (Block* target = blocks_.find(stub->target_pc)) link(stub.get(), target);
   }
   return b;
 }
@@ -172,8 +174,7 @@ void Dispatcher::publish(Block* b) {
 }
 
 Block* Dispatcher::block_for(uint64_t pc) {
-  auto it = blocks_.find(pc);
-  if (it != blocks_.end()) return it->second;
+  if (Block* b = blocks_.find(pc)) return b;
   return translate(pc);
 }
 
@@ -203,30 +204,48 @@ void Dispatcher::unlink_exits(Block* b) {
 
 void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
   std::lock_guard guard(mutex_);
-  // Blocks are at most kMaxBlockInsns * 15 bytes long.
-  auto it = blocks_.lower_bound(begin > kMaxBlockInsns * 15 ? begin - kMaxBlockInsns * 15 : 0);
-  while (it != blocks_.end() && it->first < end) {
-    Block* b = it->second;
-    if (b->guest_end <= begin) {
-      ++it;
-      continue;
+  if (begin >= end) return;
+  std::vector<Block*> victims;
+  auto collect = [&](const std::vector<Block*>& on_page) {
+    for (Block* b : on_page)
+      if (b->guest_pc < end && b->guest_end > begin) victims.push_back(b);
+  };
+  const uint64_t first = begin >> kPageBits, last = (end - 1) >> kPageBits;
+  if (last - first >= blocks_by_page_.size()) {  // a huge range: look at every page
+    for (const auto& [page, on_page] : blocks_by_page_)
+      if (page >= first && page <= last) collect(on_page);
+  } else {
+    for (uint64_t page = first; page <= last; ++page) {
+      auto it = blocks_by_page_.find(page);
+      if (it != blocks_by_page_.end()) collect(it->second);
     }
-    b->valid = false;
-    for (ExitStub* in : b->incoming) {
-      if (in->linked_to == b) {
-        x86_64::patch_rel32(in->patch_site, in->slow_path);
-        in->linked_to = nullptr;
-      }
+  }
+  for (Block* b : victims)
+    if (b->valid) invalidate_block(b);
+}
+
+void Dispatcher::invalidate_block(Block* b) {
+  b->valid = false;
+  for (ExitStub* in : b->incoming) {
+    if (in->linked_to == b) {
+      x86_64::patch_rel32(in->patch_site, in->slow_path);
+      in->linked_to = nullptr;
     }
-    b->incoming.clear();
-    unlink_exits(b);
-    for (ThreadState* t : threads_) {
-      uint64_t& e = t->lookup[lookup_index(b->guest_pc)];
-      if (e == reinterpret_cast<uint64_t>(b->host_code))
-        __atomic_store_n(&e, t->lookup_miss, __ATOMIC_RELEASE);
-    }
-    by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
-    it = blocks_.erase(it);
+  }
+  b->incoming.clear();
+  unlink_exits(b);
+  for (ThreadState* t : threads_) {
+    uint64_t& e = t->lookup[lookup_index(b->guest_pc)];
+    if (e == reinterpret_cast<uint64_t>(b->host_code))
+      __atomic_store_n(&e, t->lookup_miss, __ATOMIC_RELEASE);
+  }
+  by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
+  blocks_.erase(b->guest_pc, b);
+  for (uint64_t page = b->guest_pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page) {
+    auto it = blocks_by_page_.find(page);
+    if (it == blocks_by_page_.end()) continue;
+    std::erase(it->second, b);
+    if (it->second.empty()) blocks_by_page_.erase(it);
   }
 }
 
@@ -271,8 +290,7 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
     if (offset < lo || offset >= hi) continue;
     const ThreadState& ts = current_thread();
     for (uint64_t guest : {static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_R11]), ts.spill_r11}) {
-      auto it = blocks_.find(guest);
-      if (it != blocks_.end()) unlink_exits(it->second);
+      if (Block* next = blocks_.find(guest)) unlink_exits(next);
     }
     if (Block* next = block_at_host(reinterpret_cast<const uint8_t*>(ts.jump_target)))
       unlink_exits(next);

@@ -11,9 +11,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/block.h"
+#include "runtime/pc_map.h"
 #include "runtime/thread_state.h"
 #include "x86_64/decoder.h"
 #include "x86_64/emitter.h"
@@ -79,14 +81,18 @@ class Dispatcher {
   void link(ExitStub* stub, Block* target);
   void publish(Block* b);  // enters b in the indirect-branch lookup table
   void unlink_exits(Block* b);
+  void invalidate_block(Block* b);
   Block* block_at_host(const uint8_t* host_pc) const;
   void handle_exit(ThreadState& ts);
 
   x86_64::Decoder decoder_;
   std::unique_ptr<x86_64::DecodedInsn[]> insn_buffer_;  // the block being translated
-  std::map<uint64_t, Block*> blocks_;                   // by guest pc
-  std::map<uintptr_t, Block*> by_host_;                 // by host start
-  std::vector<std::unique_ptr<Block>> all_;             // owns every block, valid or not
+  static constexpr int kPageBits = 12;
+  PcMap blocks_;  // the valid block at each guest pc
+  // Valid blocks by the 4 KiB guest pages their code touches, for invalidation.
+  std::unordered_map<uint64_t, std::vector<Block*>> blocks_by_page_;
+  std::map<uintptr_t, Block*> by_host_;      // by host start
+  std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};

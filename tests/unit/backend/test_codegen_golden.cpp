@@ -109,10 +109,13 @@ Emitted emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc,
   out.bytes.insert(out.bytes.end(), cold, cold + st.cold_size);
   static const Decoder decoder;
   std::vector<std::pair<std::string, std::string>> names;
+  // Named in emission order (the block keeps its newest callout first).
+  std::vector<const qplug::runtime::Action*> callouts;
+  for (const auto& a : block.callouts) callouts.insert(callouts.begin(), &a);
   size_t i = 0;
-  for (const auto& a : block.callouts) {
+  for (const auto* a : callouts) {
     char hex[32];
-    std::snprintf(hex, sizeof hex, "0x%lX", reinterpret_cast<unsigned long>(&a));
+    std::snprintf(hex, sizeof hex, "0x%lX", reinterpret_cast<unsigned long>(a));
     names.emplace_back(hex, "<callout" + std::to_string(i++) + ">");
   }
   i = 0;
