@@ -39,6 +39,7 @@ class BlockEmitter {
 
   bool emit(std::span<const DecodedInsn> insns, uint64_t end_pc, std::string* error,
             const runtime::BlockInstrumentation* instr) {
+    block_.marks.reserve(insns.size() + 4);  // one per instruction, a few per transfer
     emit_checked_entry(insns.front().pc);
     block_.body = const_cast<uint8_t*>(g_.getCurr());
     current_pc_ = insns.front().pc;

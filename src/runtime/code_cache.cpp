@@ -80,13 +80,13 @@ void CodeCache::commit(const Reservation& r, size_t hot_used, size_t cold_used) 
   last_->cold_used = static_cast<size_t>(r.cold - last_->base) - kColdStart + cold_used;
 }
 
-bool CodeCache::contains(const void* host_pc) const {
+int CodeCache::zone_index(const void* host_pc) const {
   const auto* p = static_cast<const uint8_t*>(host_pc);
   const int n = n_zones_.load(std::memory_order_acquire);
   for (int i = 0; i < n; ++i) {
-    if (p >= zones_[i].base && p < zones_[i].base + kZoneSize) return true;
+    if (p >= zones_[i].base && p < zones_[i].base + kZoneSize) return i;
   }
-  return false;
+  return -1;
 }
 
 }  // namespace qplug::runtime

@@ -30,7 +30,10 @@ class CodeCache {
   // Marks the first `hot_used` and `cold_used` bytes of the last reservation as taken.
   void commit(const Reservation& r, size_t hot_used, size_t cold_used = 0);
   // Async-signal-safe.
-  bool contains(const void* host_pc) const;
+  bool contains(const void* host_pc) const { return zone_index(host_pc) >= 0; }
+  // The zone holding `host_pc` (0 for the first zone made, ...), or -1.
+  // Async-signal-safe.
+  int zone_index(const void* host_pc) const;
 
  private:
   struct Zone {

@@ -157,8 +157,10 @@ Block* Dispatcher::translate(uint64_t pc) {
   blocks_.set(pc, b);
   for (uint64_t page = pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page)
     blocks_by_page_[page].push_back(b);
-  // Host addresses only grow within a zone: the hint makes this O(1).
-  by_host_.emplace_hint(by_host_.end(), reinterpret_cast<uintptr_t>(b->host_code), b);
+  // Host addresses only grow within a zone: each zone's list stays sorted.
+  const auto zone = static_cast<size_t>(rt().cache.zone_index(b->host_code));
+  if (by_zone_.size() <= zone) by_zone_.resize(zone + 1);
+  by_zone_[zone].push_back(b);
   publish(b);
   // Eager linking to targets that already exist saves a round trip each.
   for (auto& stub : b->exits) {
@@ -239,7 +241,6 @@ void Dispatcher::invalidate_block(Block* b) {
     if (e == reinterpret_cast<uint64_t>(b->host_code))
       __atomic_store_n(&e, t->lookup_miss, __ATOMIC_RELEASE);
   }
-  by_host_.erase(reinterpret_cast<uintptr_t>(b->host_code));
   blocks_.erase(b->guest_pc, b);
   for (uint64_t page = b->guest_pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page) {
     auto it = blocks_by_page_.find(page);
@@ -262,11 +263,14 @@ void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work
 }
 
 Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
-  auto it = by_host_.upper_bound(reinterpret_cast<uintptr_t>(host_pc));
-  if (it == by_host_.begin()) return nullptr;
-  --it;
-  Block* b = it->second;
-  return host_pc < b->host_code + b->host_size ? b : nullptr;
+  const int zone = rt().cache.zone_index(host_pc);
+  if (zone < 0 || static_cast<size_t>(zone) >= by_zone_.size()) return nullptr;
+  const std::vector<Block*>& blocks = by_zone_[static_cast<size_t>(zone)];
+  auto it = std::upper_bound(blocks.begin(), blocks.end(), host_pc,
+                             [](const uint8_t* pc, const Block* b) { return pc < b->host_code; });
+  if (it == blocks.begin()) return nullptr;
+  Block* b = *--it;
+  return b->valid && host_pc < b->host_code + b->host_size ? b : nullptr;
 }
 
 void Dispatcher::force_exit(const ucontext_t* uc) {

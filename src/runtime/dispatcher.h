@@ -91,8 +91,8 @@ class Dispatcher {
   PcMap blocks_;  // the valid block at each guest pc
   // Valid blocks by the 4 KiB guest pages their code touches, for invalidation.
   std::unordered_map<uint64_t, std::vector<Block*>> blocks_by_page_;
-  std::map<uintptr_t, Block*> by_host_;      // by host start
-  std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
+  std::vector<std::vector<Block*>> by_zone_;  // by code cache zone, in host address order
+  std::vector<std::unique_ptr<Block>> all_;   // owns every block, valid or not
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};
