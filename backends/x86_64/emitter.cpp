@@ -14,6 +14,7 @@ namespace qplug::x86_64 {
 
 using runtime::ExitReason;
 using runtime::ExitStub;
+using runtime::GuestMark;
 
 namespace {
 
@@ -39,7 +40,9 @@ class BlockEmitter {
 
   bool emit(std::span<const DecodedInsn> insns, uint64_t end_pc, std::string* error,
             const runtime::BlockInstrumentation* instr) {
+    block_.guest_pc = insns.front().pc;      // marks are relative to it
     block_.marks.reserve(insns.size() + 4);  // one per instruction, a few per transfer
+    block_.exits.reserve(3);
     emit_checked_entry(insns.front().pc);
     block_.body = const_cast<uint8_t*>(g_.getCurr());
     current_pc_ = insns.front().pc;
@@ -208,7 +211,11 @@ class BlockEmitter {
 
   // Records that host code from `at` on is guest instruction `pc`.
   void mark(const uint8_t* at, uint64_t pc, int8_t scratch, bool r11_spilled, bool exact = true) {
-    block_.marks.push_back({static_cast<uint32_t>(at - where_), scratch, r11_spilled, exact, pc});
+    GuestMark m{static_cast<uint32_t>(at - where_), static_cast<uint16_t>(pc - block_.guest_pc),
+                scratch};
+    m.r11_spilled = r11_spilled;
+    m.exact = exact;
+    block_.marks.push_back(m);
   }
   // A transfer's guest-memory accesses (target load, push, pop) span a few
   // host instructions from here on.

@@ -31,11 +31,12 @@ struct ExitStub {
 // at that instruction with its registers as they were.
 struct GuestMark {
   uint32_t host_offset;
-  int8_t scratch = -1;       // register whose guest value is in spill_scratch
-  bool r11_spilled = false;  // guest r11 is in spill_r11
-  bool exact = true;         // only a fault at exactly host_offset is this instruction's
-  uint64_t guest_pc;
+  uint16_t guest_offset;         // from Block::guest_pc (a block spans at most a few KiB)
+  int8_t scratch = -1;           // register whose guest value is in spill_scratch
+  bool r11_spilled : 1 = false;  // guest r11 is in spill_r11
+  bool exact : 1 = true;         // only a fault at exactly host_offset is this instruction's
 };
+static_assert(sizeof(GuestMark) == 8, "one per guest instruction of every block: keep it small");
 
 struct Block {
   uint64_t guest_pc = 0;

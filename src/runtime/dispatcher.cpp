@@ -1,5 +1,6 @@
 #include "runtime/dispatcher.h"
 
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -316,7 +317,7 @@ bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   os::gregs_to_guest(uc->uc_mcontext.gregs, ts.gpr);
   if (mark->r11_spilled) ts.gpr[kR11] = ts.spill_r11;
   if (mark->scratch >= 0) ts.gpr[mark->scratch] = ts.spill_scratch;
-  ts.rip = mark->guest_pc;
+  ts.rip = b->guest_pc + mark->guest_offset;
   ts.rflags = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_EFL]);
   if (uc->uc_mcontext.fpregs)  // the kernel's frame holds the standard XSAVE layout
     std::memcpy(ts.xsave_area, uc->uc_mcontext.fpregs, rt().xsave_size);
@@ -388,7 +389,8 @@ void Dispatcher::print_stats(FILE* out) const {
   std::fprintf(out, "qplug: %zu blocks translated; exits:", all_.size());
   for (size_t i = 0; i < std::size(names); ++i)
     std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
-  std::fprintf(out, "\n");
+  const struct mallinfo2 heap = mallinfo2();
+  std::fprintf(out, "; host heap in use %zu KiB\n", heap.uordblks >> 10);
 }
 
 void Dispatcher::run(ThreadState& ts) {
