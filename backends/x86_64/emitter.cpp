@@ -1,5 +1,6 @@
 #include "x86_64/emitter.h"
 
+#include <cassert>
 #include <cstring>
 #include <functional>
 #include <span>
@@ -28,8 +29,10 @@ constexpr size_t kMaxAccesses = 4;
 
 class BlockEmitter {
  public:
-  BlockEmitter(const CodeSpace& space, runtime::Block& block, const EmitEnv& env)
-      : g_(generator(0, space.hot, space.hot_capacity)),
+  BlockEmitter(const CodeSpace& space, runtime::Block& block, const EmitEnv& env,
+               EntryPlacement entry)
+      : entry_(entry),
+        g_(generator(0, space.hot, space.hot_capacity)),
         cold_(generator(1, space.cold, space.cold_capacity)),
         where_(space.hot),
         block_(block),
@@ -43,7 +46,11 @@ class BlockEmitter {
     block_.guest_pc = insns.front().pc;      // marks are relative to it
     block_.marks.reserve(insns.size() + 4);  // one per instruction, a few per transfer
     block_.exits.reserve(3);
-    emit_checked_entry(insns.front().pc);
+    block_.hot_code = const_cast<uint8_t*>(g_.getCurr());
+    if (entry_ == EntryPlacement::kInline) {
+      block_.host_code = block_.hot_code;
+      emit_checked_entry(g_, insns.front().pc);
+    }
     block_.body = const_cast<uint8_t*>(g_.getCurr());
     current_pc_ = insns.front().pc;
     if (instr) flags_live_ = status_flags_live(insns);
@@ -87,6 +94,11 @@ class BlockEmitter {
     if (!ended) exit_to(end_pc);
     emit_slow_paths();
     emit_constants();
+    if (entry_ == EntryPlacement::kCold) {
+      block_.host_code = const_cast<uint8_t*>(cold_.getCurr());
+      emit_checked_entry(cold_, insns.front().pc);
+      cold_.jmp(block_.body);  // within the zone: rel32
+    }
     return true;
   }
 
@@ -187,20 +199,24 @@ class BlockEmitter {
   // indirect branch arrives here through the table with the guest target in
   // r11 and the guest's rcx and r11 parked. The block checks that the target
   // is its own pc, flag-free, and gives the registers back; anything else
-  // leaves through lookup_miss.
-  void emit_checked_entry(uint64_t pc) {
-    Xbyak::Label hit;
+  // leaves through lookup_miss. Emitted by `g`: inline before the body, or
+  // in the cold code followed by a jump to the body (EntryPlacement).
+  void emit_checked_entry(Xbyak::CodeGenerator& g, uint64_t pc) {
+    const auto fs = [&](size_t field) { return x86_64::tls(g, env_.tls, field); };
     if (pc <= 0x80000000u) {  // -pc fits a sign-extended disp32
-      g_.lea(g_.rcx, g_.ptr[g_.r11 - static_cast<uint32_t>(pc)]);
+      g.lea(g.rcx, g.ptr[g.r11 - static_cast<uint32_t>(pc)]);
     } else {
-      g_.mov(g_.rcx, ~pc);
-      g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);  // ~pc + target + 1 == target - pc
+      g.mov(g.rcx, ~pc);
+      g.lea(g.rcx, g.ptr[g.rcx + g.r11 + 1]);  // ~pc + target + 1 == target - pc
     }
-    g_.jrcxz(hit);
-    g_.jmp(tls(QPLUG_TLS_FIELD(lookup_miss)));
-    g_.L(hit);
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+    g.db(0xE3);  // jrcxz over the next instruction (8 bytes)
+    g.db(8);
+    const uint8_t* miss = g.getCurr();
+    g.jmp(fs(QPLUG_TLS_FIELD(lookup_miss)));
+    (void)miss;
+    assert(g.getCurr() - miss == 8);
+    g.mov(g.rcx, fs(QPLUG_TLS_FIELD(spill_rcx)));
+    g.mov(g.r11, fs(QPLUG_TLS_FIELD(spill_r11)));
   }
 
   // Jumps to the guest target in r11 (guest r11 parked in spill_r11) through
@@ -472,6 +488,7 @@ class BlockEmitter {
     return generators[which];
   }
 
+  EntryPlacement entry_;
   Xbyak::CodeGenerator& g_;
   Xbyak::CodeGenerator& cold_;
   uint8_t* where_;
@@ -530,10 +547,10 @@ size_t max_instrumentation_size(const runtime::BlockInstrumentation& instr) {
 
 EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, const CodeSpace& space,
                       runtime::Block& block, const EmitEnv& env,
-                      const runtime::BlockInstrumentation* instr) {
+                      const runtime::BlockInstrumentation* instr, EntryPlacement entry) {
   EmitStatus status;
   try {
-    BlockEmitter emitter(space, block, env);
+    BlockEmitter emitter(space, block, env, entry);
     if (!emitter.emit(insns, end_pc, &status.error, instr)) return status;
     emitter.patch_exits();
     status.size = emitter.size();
@@ -542,7 +559,6 @@ EmitStatus emit_block(std::span<const DecodedInsn> insns, uint64_t end_pc, const
   } catch (const Xbyak::Error& e) {
     status.error = std::string("code generation failed: ") + e.what();
   }
-  block.host_code = space.hot;
   block.host_size = static_cast<uint32_t>(status.size);
   block.cold_code = space.cold;
   block.cold_size = static_cast<uint32_t>(status.cold_size);

@@ -42,7 +42,8 @@ struct Block {
   uint64_t guest_pc = 0;
   uint64_t guest_end = 0;  // one past the last guest byte translated
   uint32_t n_insns = 0;
-  uint8_t* host_code = nullptr;  // the indirect-branch entry: restores rcx, r11, then the body
+  uint8_t* host_code = nullptr;  // checked entry (emitter.h): hot, before the body, or cold
+  uint8_t* hot_code = nullptr;   // start of the hot code (host_size bytes)
   uint8_t* body = nullptr;       // where links and the dispatcher enter
   uint32_t host_size = 0;
   uint8_t* cold_code = nullptr;  // slow paths of the exits (emitter.h, CodeSpace)

@@ -67,7 +67,7 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   return len - rt().ctx.safe_copy(out, reinterpret_cast<const void*>(addr), len);
 }
 
-Block* Dispatcher::translate(uint64_t pc) {
+Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
   const bool instruments = rt().tool->instruments();
   // Most blocks are short: read a little and more only when a block needs it.
   uint8_t code[kMaxBlockInsns * 16];
@@ -140,7 +140,7 @@ Block* Dispatcher::translate(uint64_t pc) {
     std::exit(1);
   }
   x86_64::EmitStatus st = x86_64::emit_block(insns, cur, {space.hot, max, space.cold, max_cold}, *b,
-                                             rt().env, instrumented ? &instr : nullptr);
+                                             rt().env, instrumented ? &instr : nullptr, entry);
   if (!st.ok) {
     std::fprintf(stderr, "qplug: cannot translate guest code at 0x%lx: %s\n",
                  static_cast<unsigned long>(pc), st.error.c_str());
@@ -151,7 +151,7 @@ Block* Dispatcher::translate(uint64_t pc) {
   if (log_guest_code_) log_guest_code(rt().log, insns, decoder_);
   if (log_host_code_) log_host_code(rt().log, *b, decoder_);
   if (perf_map_) {
-    std::fprintf(perf_map_, "%lx %x guest_%lx\n", reinterpret_cast<unsigned long>(b->host_code),
+    std::fprintf(perf_map_, "%lx %x guest_%lx\n", reinterpret_cast<unsigned long>(b->hot_code),
                  b->host_size, static_cast<unsigned long>(pc));
   }
   all_.push_back(std::move(block));
@@ -159,7 +159,7 @@ Block* Dispatcher::translate(uint64_t pc) {
   for (uint64_t page = pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page)
     blocks_by_page_[page].push_back(b);
   // Host addresses only grow within a zone: each zone's list stays sorted.
-  const auto zone = static_cast<size_t>(rt().cache.zone_index(b->host_code));
+  const auto zone = static_cast<size_t>(rt().cache.zone_index(b->hot_code));
   if (by_zone_.size() <= zone) by_zone_.resize(zone + 1);
   by_zone_[zone].push_back(b);
   publish(b);
@@ -176,9 +176,9 @@ void Dispatcher::publish(Block* b) {
                    reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
 }
 
-Block* Dispatcher::block_for(uint64_t pc) {
+Block* Dispatcher::block_for(uint64_t pc, x86_64::EntryPlacement entry) {
   if (Block* b = blocks_.find(pc)) return b;
-  return translate(pc);
+  return translate(pc, entry);
 }
 
 void Dispatcher::link(ExitStub* stub, Block* target) {
@@ -268,10 +268,10 @@ Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
   if (zone < 0 || static_cast<size_t>(zone) >= by_zone_.size()) return nullptr;
   const std::vector<Block*>& blocks = by_zone_[static_cast<size_t>(zone)];
   auto it = std::upper_bound(blocks.begin(), blocks.end(), host_pc,
-                             [](const uint8_t* pc, const Block* b) { return pc < b->host_code; });
+                             [](const uint8_t* pc, const Block* b) { return pc < b->hot_code; });
   if (it == blocks.begin()) return nullptr;
   Block* b = *--it;
-  return b->valid && host_pc < b->host_code + b->host_size ? b : nullptr;
+  return b->valid && host_pc < b->hot_code + b->host_size ? b : nullptr;
 }
 
 void Dispatcher::force_exit(const ucontext_t* uc) {
@@ -290,7 +290,7 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
   unlink_exits(b);
   // Inside an inline lookup the thread may be about to enter another block
   // without passing an exit of this one: unlink the destination too.
-  const auto offset = static_cast<uint32_t>(pc - b->host_code);
+  const auto offset = static_cast<uint32_t>(pc - b->hot_code);
   for (auto [lo, hi] : b->lookup_ranges) {
     if (offset < lo || offset >= hi) continue;
     const ThreadState& ts = current_thread();
@@ -307,7 +307,7 @@ bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   const Block* b = block_at_host(pc);
   if (!b) return false;
-  const auto offset = static_cast<uint32_t>(pc - b->host_code);
+  const auto offset = static_cast<uint32_t>(pc - b->hot_code);
   const GuestMark* mark = nullptr;
   for (const GuestMark& m : b->marks) {
     if (m.host_offset > offset) break;
@@ -337,7 +337,10 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     case ExitReason::kIndirect: {
       std::lock_guard guard(mutex_);
       ts.rip = ts.exit_arg;
-      publish(block_for(ts.rip));  // it may have been evicted by a colliding target
+      // A first arrival through the lookup table: more will come the same way,
+      // so the checked entry goes inline. The block may also have been evicted
+      // from the table by a colliding target.
+      publish(block_for(ts.rip, x86_64::EntryPlacement::kInline));
       break;
     }
     case ExitReason::kSyscall:

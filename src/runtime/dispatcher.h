@@ -30,9 +30,10 @@ class Dispatcher {
   Dispatcher();
   [[noreturn]] void run(ThreadState& ts);
 
-  // The block that starts at `pc`, translated on first use. Never null: code
-  // that cannot be decoded becomes a block that raises the guest's signal.
-  Block* block_for(uint64_t pc);
+  // The block that starts at `pc`, translated on first use (with its checked
+  // entry placed as `entry` says). Never null: code that cannot be decoded
+  // becomes a block that raises the guest's signal.
+  Block* block_for(uint64_t pc, x86_64::EntryPlacement entry = x86_64::EntryPlacement::kCold);
   // Drops every translation overlapping guest [begin, end).
   void invalidate(uint64_t begin, uint64_t end);
   // Called from a host signal handler that interrupted translated code: makes
@@ -77,7 +78,7 @@ class Dispatcher {
   static size_t read_guest(uint64_t addr, void* out, size_t len);
 
  private:
-  Block* translate(uint64_t pc);
+  Block* translate(uint64_t pc, x86_64::EntryPlacement entry);
   void link(ExitStub* stub, Block* target);
   void publish(Block* b);  // enters b in the indirect-branch lookup table
   void unlink_exits(Block* b);

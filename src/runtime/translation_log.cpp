@@ -51,9 +51,10 @@ void log_code(std::FILE* log, const uint8_t* code, size_t size, const uint8_t* m
 
 void log_host_code(std::FILE* log, const Block& block, const x86_64::Decoder& decoder) {
   std::fprintf(log, "OUT: [size=%u]\n", block.host_size + block.cold_size);
-  log_code(log, block.host_code, block.host_size, block.body, decoder);
+  log_code(log, block.hot_code, block.host_size, block.body, decoder);
   if (block.cold_size) {
-    std::fputs("  -- cold: exit slow paths\n", log);
+    std::fputs("  -- cold: exit slow paths (and the checked entry, when not before the body)\n",
+               log);
     log_code(log, block.cold_code, block.cold_size, nullptr, decoder);
   }
   std::fputc('\n', log);

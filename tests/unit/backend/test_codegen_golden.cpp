@@ -93,7 +93,8 @@ struct Emitted {
 // Emits the block with `instr` (or none) and lists it as Intel disassembly,
 // with the addresses of callout records (heap, so not reproducible) named.
 Emitted emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc,
-             const qplug::runtime::BlockInstrumentation* instr) {
+             const qplug::runtime::BlockInstrumentation* instr,
+             qplug::x86_64::EntryPlacement entry = qplug::x86_64::EntryPlacement::kInline) {
   qplug::runtime::Block block;
   qplug::x86_64::EmitEnv env;
   env.tls = kTls;
@@ -101,8 +102,8 @@ Emitted emit(const std::vector<DecodedInsn>& insns, uint64_t end_pc,
   uint8_t* where = code_buffer();
   uint8_t* cold = where + 0x6000;  // below the call target at 0x8000
   std::memset(where, 0xCC, 1 << 15);
-  const auto st =
-      qplug::x86_64::emit_block(insns, end_pc, {where, 0x6000, cold, 0x2000}, block, env, instr);
+  const auto st = qplug::x86_64::emit_block(insns, end_pc, {where, 0x6000, cold, 0x2000}, block,
+                                            env, instr, entry);
   REQUIRE_MESSAGE(st.ok, st.error);
   Emitted out;
   out.bytes.assign(where, where + st.size);
@@ -200,6 +201,10 @@ using Kind = std::function<Emitted(const std::vector<DecodedInsn>&, uint64_t)>;
 const std::vector<std::pair<const char*, Kind>>& kinds() {
   static const std::vector<std::pair<const char*, Kind>> k = {
       {"none", [](const auto& insns, uint64_t end) { return emit(insns, end, nullptr); }},
+      {"none_cold_entry",
+       [](const auto& insns, uint64_t end) {
+         return emit(insns, end, nullptr, qplug::x86_64::EntryPlacement::kCold);
+       }},
       {"inline_counter", instrumented<InlineCounter>},
       {"cond_call", instrumented<CondCall>},
       {"direct_call", instrumented<DirectCall>},
