@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "x86_64/plain_length.h"
+
 namespace qplug::x86_64 {
 namespace {
 
@@ -123,6 +125,20 @@ bool needs_operands(const ZydisDecodedInstruction& insn) {
 
 bool Decoder::decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedInsn& out,
                      bool all_operands) const {
+  if (!all_operands) {
+    if (const size_t length = plain_insn_length(bytes, avail)) {
+      // Only what translation reads of a plain, unrewritten instruction.
+      out.insn.length = static_cast<ZyanU8>(length);
+      out.insn.mnemonic = ZYDIS_MNEMONIC_INVALID;
+      out.insn.attributes = 0;
+      out.insn.operand_count = out.insn.operand_count_visible = 0;
+      out.operands_decoded = false;
+      out.pc = pc;
+      std::memcpy(out.bytes, bytes, length);
+      out.kind = InsnKind::kPlain;
+      return true;
+    }
+  }
   ZydisDecoderContext context;
   if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder_, &context, bytes, avail, &out.insn)))
     return false;

@@ -50,9 +50,10 @@ class Decoder {
   Decoder();
   // Decodes one instruction of `avail` bytes at guest address `pc`. Returns
   // false if the bytes do not form a valid instruction (or are truncated).
-  // Without `all_operands`, the operands of plain instructions that need no
-  // rewriting are not decoded: translation only copies those, and decoding
-  // operands is a third of Zydis's time at start-up.
+  // Without `all_operands`, plain instructions that need no rewriting are only
+  // measured (plain_length.h), or their operands are not decoded: translation
+  // only copies those. Then `insn` holds little more than the length (mnemonic
+  // ZYDIS_MNEMONIC_INVALID, no attributes) and `ops` is stale.
   bool decode(const uint8_t* bytes, size_t avail, uint64_t pc, DecodedInsn& out,
               bool all_operands = true) const;
   // AT&T or Intel text of `d` (branch targets shown as absolute addresses).
