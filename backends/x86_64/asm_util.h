@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "runtime/thread_state.h"
 
@@ -59,6 +60,51 @@ inline Xbyak::Address tls_indexed(Xbyak::CodeGenerator& g, int64_t base, size_t 
                                   const Xbyak::Reg64& index, int scale = 8) {
   g.db(0x64);
   return g.qword[index * scale + static_cast<size_t>(base + static_cast<int64_t>(field))];
+}
+
+// Hand-encoded forms of the %fs-relative instructions every block has
+// (checked entry, exits, lookups): xbyak's general encoder showed in start-up
+// profiles. All are `64 [REX.W] op ModRM(00 reg 100) SIB(25) disp32`, the
+// absolute-address form; tests/unit/backend's golden listings decode them.
+namespace tls_encoding {
+inline void emit(Xbyak::CodeGenerator& g, int64_t base, size_t field, uint8_t rex, uint8_t opcode,
+                 unsigned reg_field) {
+  const auto disp = static_cast<int32_t>(base + static_cast<int64_t>(field));
+  uint8_t bytes[9] = {0x64, rex, opcode, static_cast<uint8_t>(((reg_field & 7) << 3) | 4), 0x25};
+  std::memcpy(bytes + 5, &disp, 4);
+  if (rex) {
+    g.db(bytes, 9);
+  } else {  // no REX byte
+    bytes[1] = bytes[2];
+    bytes[2] = bytes[3];
+    bytes[3] = bytes[4];
+    std::memcpy(bytes + 4, &disp, 4);
+    g.db(bytes, 8);
+  }
+}
+}  // namespace tls_encoding
+
+// mov reg64, %fs:field
+inline void tls_load(Xbyak::CodeGenerator& g, int64_t base, const Xbyak::Reg64& reg, size_t field) {
+  const int r = reg.getIdx();
+  tls_encoding::emit(g, base, field, static_cast<uint8_t>(0x48 | ((r >> 3) << 2)), 0x8B,
+                     static_cast<unsigned>(r));
+}
+// mov %fs:field, reg64
+inline void tls_store(Xbyak::CodeGenerator& g, int64_t base, size_t field,
+                      const Xbyak::Reg64& reg) {
+  const int r = reg.getIdx();
+  tls_encoding::emit(g, base, field, static_cast<uint8_t>(0x48 | ((r >> 3) << 2)), 0x89,
+                     static_cast<unsigned>(r));
+}
+// jmp qword %fs:field
+inline void tls_jmp(Xbyak::CodeGenerator& g, int64_t base, size_t field) {
+  tls_encoding::emit(g, base, field, 0, 0xFF, 4);
+}
+// mov qword %fs:field, imm32 (sign-extended)
+inline void tls_store_imm32(Xbyak::CodeGenerator& g, int64_t base, size_t field, int32_t imm) {
+  tls_encoding::emit(g, base, field, 0x48, 0xC7, 0);
+  g.dd(static_cast<uint32_t>(imm));
 }
 
 #define QPLUG_TLS_FIELD(field) offsetof(::qplug::runtime::ThreadState, field)

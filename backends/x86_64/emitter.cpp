@@ -154,14 +154,14 @@ class BlockEmitter {
 
   // Leaves to the dispatcher with `reason` and `arg` (guest r11 parked).
   void leave(ExitReason reason, uint64_t arg) {
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+    tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_r11), g_.r11);
     g_.mov(g_.r11, arg);
     leave_with_r11(reason);
   }
 
   void leave_with_r11(ExitReason reason) {
-    g_.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(reason));
-    g_.jmp(tls(QPLUG_TLS_FIELD(exit_common)));
+    tls_store_imm32(g_, env_.tls, QPLUG_TLS_FIELD(exit_reason), static_cast<int32_t>(reason));
+    tls_jmp(g_, env_.tls, QPLUG_TLS_FIELD(exit_common));
   }
 
   // Pushes a guest return address without touching flags, in one 8-byte
@@ -202,7 +202,6 @@ class BlockEmitter {
   // leaves through lookup_miss. Emitted by `g`: inline before the body, or
   // in the cold code followed by a jump to the body (EntryPlacement).
   void emit_checked_entry(Xbyak::CodeGenerator& g, uint64_t pc) {
-    const auto fs = [&](size_t field) { return x86_64::tls(g, env_.tls, field); };
     if (pc <= 0x80000000u) {  // -pc fits a sign-extended disp32
       g.lea(g.rcx, g.ptr[g.r11 - static_cast<uint32_t>(pc)]);
     } else {
@@ -212,11 +211,11 @@ class BlockEmitter {
     g.db(0xE3);  // jrcxz over the next instruction (8 bytes)
     g.db(8);
     const uint8_t* miss = g.getCurr();
-    g.jmp(fs(QPLUG_TLS_FIELD(lookup_miss)));
+    tls_jmp(g, env_.tls, QPLUG_TLS_FIELD(lookup_miss));
     (void)miss;
     assert(g.getCurr() - miss == 8);
-    g.mov(g.rcx, fs(QPLUG_TLS_FIELD(spill_rcx)));
-    g.mov(g.r11, fs(QPLUG_TLS_FIELD(spill_r11)));
+    tls_load(g, env_.tls, g.rcx, QPLUG_TLS_FIELD(spill_rcx));
+    tls_load(g, env_.tls, g.r11, QPLUG_TLS_FIELD(spill_r11));
   }
 
   // Jumps to the guest target in r11 (guest r11 parked in spill_r11) through
@@ -225,7 +224,7 @@ class BlockEmitter {
   void lookup_and_jump() {
     static_assert(kLookupEntries == 1 << 16, "the index is the target's low 16 bits");
     const size_t begin = offset();
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+    tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_rcx), g_.rcx);
     g_.movzx(g_.ecx, g_.r11w);
     g_.jmp(tls_indexed(g_, env_.tls, QPLUG_TLS_FIELD(lookup), g_.rcx, 8));
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
@@ -253,7 +252,7 @@ class BlockEmitter {
   void capture_addresses(const DecodedInsn& d, const std::vector<MemAccess>& accesses) {
     for (size_t k = 0; k < accesses.size() && k < kMaxAccesses; ++k) {
       const ZydisDecodedOperand& op = *accesses[k].operand;
-      g_.mov(tls(QPLUG_TLS_FIELD(spill_scratch)), g_.r11);
+      tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_scratch), g_.r11);
       if (op.mem.base == ZYDIS_REGISTER_RIP) {
         g_.mov(g_.r11, d.next_pc() + static_cast<uint64_t>(op.mem.disp.value) +
                            static_cast<uint64_t>(accesses[k].stack_adjust));
@@ -265,13 +264,13 @@ class BlockEmitter {
         g_.lea(g_.r11, g_.ptr[e]);
       }
       if (op.mem.segment == ZYDIS_REGISTER_FS) {  // the guest's FS base is in GS
-        g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+        tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_rcx), g_.rcx);
         g_.db(0xC9AE0F48F3ull, 5);  // rdgsbase rcx
         g_.lea(g_.r11, g_.ptr[g_.r11 + g_.rcx]);
-        g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+        tls_load(g_, env_.tls, g_.rcx, QPLUG_TLS_FIELD(spill_rcx));
       }
       g_.mov(tls(QPLUG_TLS_FIELD(mem_addr) + 8 * k), g_.r11);
-      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_scratch)));
+      tls_load(g_, env_.tls, g_.r11, QPLUG_TLS_FIELD(spill_scratch));
     }
   }
 
@@ -351,17 +350,17 @@ class BlockEmitter {
   void expect_and_jump(uint64_t expected) {
     const size_t begin = offset();
     Xbyak::Label hit, miss;
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_rcx)), g_.rcx);
+    tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_rcx), g_.rcx);
     g_.mov(g_.rcx, ~expected);
     g_.lea(g_.rcx, g_.ptr[g_.rcx + g_.r11 + 1]);  // target - expected
     g_.jrcxz(hit);
     g_.jmp(miss, Xbyak::CodeGenerator::T_NEAR);
     g_.L(hit);
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
-    g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+    tls_load(g_, env_.tls, g_.rcx, QPLUG_TLS_FIELD(spill_rcx));
+    tls_load(g_, env_.tls, g_.r11, QPLUG_TLS_FIELD(spill_r11));
     exit_to(expected);
     g_.L(miss);
-    g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
+    tls_load(g_, env_.tls, g_.rcx, QPLUG_TLS_FIELD(spill_rcx));
     lookup_and_jump();
     block_.lookup_ranges.emplace_back(static_cast<uint32_t>(begin),
                                       static_cast<uint32_t>(offset()));
@@ -385,17 +384,17 @@ class BlockEmitter {
       exit_to(d.branch_target());
       return true;
     }
-    g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+    tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_r11), g_.r11);
     mark_transfer(d.pc, -1, true);  // the target load reads guest memory
     if (!load_branch_target(g_, d, env_.tls, error)) return false;
     push_return_address(d.next_pc(), d.pc, true);
     if (after_push) {
       // r11 holds the target: park it and give the guest its r11 meanwhile.
-      g_.mov(tls(QPLUG_TLS_FIELD(spill_target)), g_.r11);
-      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_r11)));
+      tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_target), g_.r11);
+      tls_load(g_, env_.tls, g_.r11, QPLUG_TLS_FIELD(spill_r11));
       (*after_push)();
-      g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
-      g_.mov(g_.r11, tls(QPLUG_TLS_FIELD(spill_target)));
+      tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_r11), g_.r11);
+      tls_load(g_, env_.tls, g_.r11, QPLUG_TLS_FIELD(spill_target));
     }
     jump_indirect(d);
     return true;
@@ -422,13 +421,13 @@ class BlockEmitter {
       case InsnKind::kCallIndirect:
         return emit_call(d, error, nullptr);
       case InsnKind::kJmpIndirect:
-        g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+        tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_r11), g_.r11);
         mark_transfer(d.pc, -1, true);  // the target load reads guest memory
         if (!load_branch_target(g_, d, env_.tls, error)) return false;
         jump_indirect(d);
         return true;
       case InsnKind::kRet:
-        g_.mov(tls(QPLUG_TLS_FIELD(spill_r11)), g_.r11);
+        tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_r11), g_.r11);
         mark_transfer(d.pc, -1, true);
         g_.pop(g_.r11);
         if (d.insn.operand_count_visible > 0 && d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
@@ -464,13 +463,13 @@ class BlockEmitter {
   // Each exit's slow path, run until the exit is linked (usually once), goes
   // to the cold code: hot code stays dense in the instruction cache.
   void emit_slow_paths() {
-    auto cold_tls = [&](size_t field) { return x86_64::tls(cold_, env_.tls, field); };
     for (PendingExit& p : pending_) {
       p.stub->slow_path = const_cast<uint8_t*>(cold_.getCurr());
-      cold_.mov(cold_tls(QPLUG_TLS_FIELD(spill_r11)), cold_.r11);
+      tls_store(cold_, env_.tls, QPLUG_TLS_FIELD(spill_r11), cold_.r11);
       cold_.mov(cold_.r11, reinterpret_cast<uint64_t>(p.stub));
-      cold_.mov(cold_tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kLink));
-      cold_.jmp(cold_tls(QPLUG_TLS_FIELD(exit_common)));
+      tls_store_imm32(cold_, env_.tls, QPLUG_TLS_FIELD(exit_reason),
+                      static_cast<int32_t>(ExitReason::kLink));
+      tls_jmp(cold_, env_.tls, QPLUG_TLS_FIELD(exit_common));
       p.stub->patch_site = where_ + p.patch_offset;
     }
   }
