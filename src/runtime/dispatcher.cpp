@@ -158,10 +158,12 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
   blocks_.set(pc, b);
   for (uint64_t page = pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page)
     blocks_by_page_[page].push_back(b);
-  // Host addresses only grow within a zone: each zone's list stays sorted.
+  // Host addresses only grow within a zone (hot and cold code alike): each
+  // zone's lists stay sorted.
   const auto zone = static_cast<size_t>(rt().cache.zone_index(b->hot_code));
   if (by_zone_.size() <= zone) by_zone_.resize(zone + 1);
-  by_zone_[zone].push_back(b);
+  by_zone_[zone].hot.push_back(b);
+  if (b->cold_size) by_zone_[zone].cold.push_back(b);
   publish(b);
   // Eager linking to targets that already exist saves a round trip each.
   for (auto& stub : b->exits) {
@@ -263,15 +265,34 @@ void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work
   if (Block* b = block_at_host(host_pc)) unlink_exits(b);
 }
 
+namespace {
+
+// The block of `blocks` (sorted by `start`) whose [start, start + size) holds `pc`.
+template <class Start, class Size>
+Block* find_covering(const std::vector<Block*>& blocks, const uint8_t* pc, Start start, Size size) {
+  auto it = std::upper_bound(blocks.begin(), blocks.end(), pc,
+                             [&](const uint8_t* p, const Block* b) { return p < start(b); });
+  if (it == blocks.begin()) return nullptr;
+  Block* b = *--it;
+  return b->valid && pc < start(b) + size(b) ? b : nullptr;
+}
+
+}  // namespace
+
 Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
   const int zone = rt().cache.zone_index(host_pc);
   if (zone < 0 || static_cast<size_t>(zone) >= by_zone_.size()) return nullptr;
-  const std::vector<Block*>& blocks = by_zone_[static_cast<size_t>(zone)];
-  auto it = std::upper_bound(blocks.begin(), blocks.end(), host_pc,
-                             [](const uint8_t* pc, const Block* b) { return pc < b->hot_code; });
-  if (it == blocks.begin()) return nullptr;
-  Block* b = *--it;
-  return b->valid && host_pc < b->hot_code + b->host_size ? b : nullptr;
+  return find_covering(
+      by_zone_[static_cast<size_t>(zone)].hot, host_pc, [](const Block* b) { return b->hot_code; },
+      [](const Block* b) { return b->host_size; });
+}
+
+Block* Dispatcher::block_at_cold(const uint8_t* host_pc) const {
+  const int zone = rt().cache.zone_index(host_pc);
+  if (zone < 0 || static_cast<size_t>(zone) >= by_zone_.size()) return nullptr;
+  return find_covering(
+      by_zone_[static_cast<size_t>(zone)].cold, host_pc,
+      [](const Block* b) { return b->cold_code; }, [](const Block* b) { return b->cold_size; });
 }
 
 void Dispatcher::force_exit(const ucontext_t* uc) {
@@ -286,7 +307,19 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
   if (!guard.owns_lock()) return;
   const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   Block* b = block_at_host(pc);
-  if (!b) return;
+  if (!b) {
+    // In cold code: a checked entry about to fall into its body, a slow path
+    // (already leaving), or a far trampoline about to enter another block.
+    if (Block* owner = block_at_cold(pc)) {
+      unlink_exits(owner);
+    } else if (rt().cache.contains(pc) && pc[0] == 0xFF && pc[1] == 0x25 &&
+               std::memcmp(pc + 2, "\0\0\0\0", 4) == 0) {  // jmp [rip+0]; .quad target
+      uint64_t target;
+      std::memcpy(&target, pc + 6, sizeof target);
+      if (Block* next = block_at_host(reinterpret_cast<const uint8_t*>(target))) unlink_exits(next);
+    }
+    return;
+  }
   unlink_exits(b);
   // Inside an inline lookup the thread may be about to enter another block
   // without passing an exit of this one: unlink the destination too.

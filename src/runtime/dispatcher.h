@@ -83,7 +83,8 @@ class Dispatcher {
   void publish(Block* b);  // enters b in the indirect-branch lookup table
   void unlink_exits(Block* b);
   void invalidate_block(Block* b);
-  Block* block_at_host(const uint8_t* host_pc) const;
+  Block* block_at_host(const uint8_t* host_pc) const;  // by hot code
+  Block* block_at_cold(const uint8_t* host_pc) const;  // by cold code
   void handle_exit(ThreadState& ts);
 
   x86_64::Decoder decoder_;
@@ -92,8 +93,12 @@ class Dispatcher {
   PcMap blocks_;  // the valid block at each guest pc
   // Valid blocks by the 4 KiB guest pages their code touches, for invalidation.
   std::unordered_map<uint64_t, std::vector<Block*>> blocks_by_page_;
-  std::vector<std::vector<Block*>> by_zone_;  // by code cache zone, in host address order
-  std::vector<std::unique_ptr<Block>> all_;   // owns every block, valid or not
+  struct ZoneBlocks {
+    std::vector<Block*> hot;   // in hot_code order
+    std::vector<Block*> cold;  // blocks with cold code, in cold_code order
+  };
+  std::vector<ZoneBlocks> by_zone_;          // by code cache zone
+  std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};
