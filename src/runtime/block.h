@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/inline_merge.h"
 #include "runtime/instrumentation.h"
 
 namespace qplug::runtime {
@@ -15,8 +16,8 @@ struct Block;
 
 // A direct-branch exit. Its jump (a `jmp rel32`, or the rel32 of a `jcc`)
 // points at `slow_path` until the dispatcher links it to the target block;
-// unlinking writes `slow_path` back. The rel32 field is 4-byte aligned so the
-// patch is a single atomic store.
+// unlinking writes `slow_path` back. The rel32 field lies within one 16-byte
+// block, so the patch is a single atomic store.
 struct ExitStub {
   uint64_t target_pc = 0;
   uint8_t* patch_site = nullptr;  // address of the rel32 field
@@ -57,6 +58,9 @@ struct Block {
   // stay put, and an empty one allocates nothing).
   std::forward_list<Action> callouts;
   std::vector<GuestMark> marks;  // ascending host_offset
+  // Per-instruction inline adds merged at the entry (inline_merge.h), for the
+  // fault handler to take back.
+  std::vector<MergedAdd> merged_adds;
   bool valid = true;
 };
 

@@ -130,6 +130,9 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
     instr.before_insn.resize(insns.size());
     instr.mem_of_insn.resize(insns.size());
     rt().tool->tb_trans(tb);
+    uint16_t offsets[kMaxBlockInsns];
+    for (size_t i = 0; i < insns.size(); ++i) offsets[i] = static_cast<uint16_t>(insns[i].pc - pc);
+    b->merged_adds = merge_inline_adds(instr, {offsets, insns.size()});
   }
   const size_t max = x86_64::max_block_size(insns.size()) +
                      (instrumented ? x86_64::max_instrumentation_size(instr) : 0);
@@ -351,6 +354,7 @@ bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   if (mark->r11_spilled) ts.gpr[kR11] = ts.spill_r11;
   if (mark->scratch >= 0) ts.gpr[mark->scratch] = ts.spill_scratch;
   ts.rip = b->guest_pc + mark->guest_offset;
+  if (!b->merged_adds.empty()) undo_merged_adds(b->merged_adds, mark->guest_offset, ts);
   ts.rflags = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_EFL]);
   if (uc->uc_mcontext.fpregs)  // the kernel's frame holds the standard XSAVE layout
     std::memcpy(ts.xsave_area, uc->uc_mcontext.fpregs, rt().xsave_size);

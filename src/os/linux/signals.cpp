@@ -89,9 +89,12 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
     }
     if (R.cache.contains(pc)) {
       // A blocked fault never gets here: the kernel kills, as it does natively.
-      if (guest_actions[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
+      // The guest state first: it also settles the plugins' counters (inline_merge.h),
+      // which a death by the signal prints.
       ThreadState& ts = runtime::current_thread();
-      if (!R.dispatcher->guest_state_at_fault(uc, ts)) {
+      const bool located = R.dispatcher->guest_state_at_fault(uc, ts);
+      if (guest_actions[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
+      if (!located) {
         char msg[160];
         snprintf(msg, sizeof msg, "qplug: internal error: signal %d in translated code at %p\n",
                  sig, static_cast<void*>(pc));
