@@ -97,7 +97,8 @@ inline void tls_store(Xbyak::CodeGenerator& g, int64_t base, size_t field,
   tls_encoding::emit(g, base, field, static_cast<uint8_t>(0x48 | ((r >> 3) << 2)), 0x89,
                      static_cast<unsigned>(r));
 }
-// jmp qword %fs:field
+// jmp qword %fs:field, always kTlsJmpBytes long (64 FF 24 25 disp32)
+inline constexpr uint8_t kTlsJmpBytes = 8;
 inline void tls_jmp(Xbyak::CodeGenerator& g, int64_t base, size_t field) {
   tls_encoding::emit(g, base, field, 0, 0xFF, 4);
 }

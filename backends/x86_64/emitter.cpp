@@ -1,6 +1,5 @@
 #include "x86_64/emitter.h"
 
-#include <cassert>
 #include <cstring>
 #include <functional>
 #include <span>
@@ -208,12 +207,9 @@ class BlockEmitter {
       g.mov(g.rcx, ~pc);
       g.lea(g.rcx, g.ptr[g.rcx + g.r11 + 1]);  // ~pc + target + 1 == target - pc
     }
-    g.db(0xE3);  // jrcxz over the next instruction (8 bytes)
-    g.db(8);
-    const uint8_t* miss = g.getCurr();
+    g.db(0xE3);  // jrcxz over the jump to lookup_miss
+    g.db(kTlsJmpBytes);
     tls_jmp(g, env_.tls, QPLUG_TLS_FIELD(lookup_miss));
-    (void)miss;
-    assert(g.getCurr() - miss == 8);
     tls_load(g, env_.tls, g.rcx, QPLUG_TLS_FIELD(spill_rcx));
     tls_load(g, env_.tls, g.r11, QPLUG_TLS_FIELD(spill_r11));
   }
