@@ -13,6 +13,7 @@
 #include "qemu/api.h"
 #include "qemu/registry.h"
 #include "runtime/dispatcher.h"
+#include "runtime/guest_symbols.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
 
@@ -56,6 +57,9 @@ QPLUG_API size_t qemu_plugin_insn_size(const qemu_plugin_insn* insn) {
 }
 QPLUG_API uint64_t qemu_plugin_insn_vaddr(const qemu_plugin_insn* insn) {
   return insn->decoded->pc;
+}
+QPLUG_API const char* qemu_plugin_insn_symbol(const qemu_plugin_insn* insn) {
+  return runtime::guest_symbol(insn->decoded->pc);
 }
 // In linux-user the "hardware" address is the host pointer to the guest byte:
 // guest and host share the address space here, so it is the vaddr itself.

@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <span>
 
+#include "runtime/guest_symbols.h"
+
 namespace qplug::runtime {
 
 namespace {
@@ -16,7 +18,8 @@ void log_insn(std::FILE* log, const x86_64::DecodedInsn& d, const x86_64::Decode
 
 void log_guest_code(std::FILE* log, std::span<const x86_64::DecodedInsn> insns,
                     const x86_64::Decoder& decoder) {
-  std::fputs("----------------\nIN: \n", log);
+  const char* symbol = insns.empty() ? nullptr : guest_symbol(insns.front().pc);
+  std::fprintf(log, "----------------\nIN: %s\n", symbol ? symbol : "");
   for (const x86_64::DecodedInsn& d : insns) {
     if (d.length() == 0) {
       std::fprintf(log, "0x%016" PRIx64 ":  (undecodable or unreadable)\n", d.pc);

@@ -1,7 +1,5 @@
-// insn_symbol: function symbols of the images qplug itself loads (the program
-// and its interpreter), read from their ELF symbol tables, as QEMU's
-// lookup_symbol does in linux-user. Like QEMU, only when logging is enabled
-// (-d or -D); libraries mapped later by the guest's ld.so are not covered.
+#include "runtime/guest_symbols.h"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -13,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "qemu/api.h"
-#include "qemu/registry.h"
 #include "runtime/runtime.h"
 
 namespace {
@@ -101,7 +97,11 @@ const SymbolTable* table() {
 
 }  // namespace
 
-extern "C" QPLUG_API const char* qemu_plugin_insn_symbol(const qemu_plugin_insn* insn) {
+namespace qplug::runtime {
+
+const char* guest_symbol(uint64_t pc) {
   const SymbolTable* t = table();
-  return t ? t->lookup(insn->decoded->pc) : nullptr;
+  return t ? t->lookup(pc) : nullptr;
 }
+
+}  // namespace qplug::runtime
