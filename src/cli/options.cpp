@@ -21,6 +21,7 @@ enum class OptId {
   kPlugin,
   kNoFollowExec,
   kLogAppend,
+  kOneInsnPerTb,
   kIgnored,  // qemu-x86_64 options with no meaning for a same-ISA translator
 };
 
@@ -50,8 +51,8 @@ constexpr std::array kOptionTable{
     OptionDef{"cpu", true, OptId::kIgnored},
     OptionDef{"seed", true, OptId::kIgnored},
     OptionDef{"p", true, OptId::kIgnored},
-    OptionDef{"one-insn-per-tb", false, OptId::kIgnored},
-    OptionDef{"singlestep", false, OptId::kIgnored},
+    OptionDef{"one-insn-per-tb", false, OptId::kOneInsnPerTb},
+    OptionDef{"singlestep", false, OptId::kOneInsnPerTb},  // its name before QEMU 8.1
 };
 
 struct LogItem {
@@ -345,6 +346,9 @@ class Parser {
       case OptId::kLogAppend:
         o_.log_append = true;
         return {};
+      case OptId::kOneInsnPerTb:
+        o_.one_insn_per_tb = true;
+        return {};
       case OptId::kIgnored:
         return {};
     }
@@ -372,6 +376,8 @@ Result<Options> parse_command_line(int argc, const char* const* argv,
   }
   if (auto v = env_lookup(environ, "QEMU_LOG_FILENAME")) options.log_file = std::string(*v);
   if (env_lookup(environ, "QEMU_STRACE")) options.strace = true;
+  if (env_lookup(environ, "QEMU_ONE_INSN_PER_TB") || env_lookup(environ, "QEMU_SINGLESTEP"))
+    options.one_insn_per_tb = true;
   if (auto v = env_lookup(environ, "QEMU_PLUGIN")) {
     if (auto r = parser.plugin(*v, "QEMU_PLUGIN"); !r) return r.error();
   }
@@ -441,6 +447,7 @@ std::vector<std::string> options_to_args(const Options& options) {
   }
   if (!options.follow_exec) args.emplace_back("-no-follow-exec");
   if (options.log_append) args.emplace_back("-log-append");
+  if (options.one_insn_per_tb) args.emplace_back("-one-insn-per-tb");
   // The program may itself start with '-'.
   args.emplace_back("--");
   return args;
@@ -470,8 +477,9 @@ Options:
   -L path                set the ELF interpreter prefix to path
   -no-follow-exec        do not translate programs started by execve (qplug only)
   -log-append            append to the -D file instead of truncating it (qplug only)
-  -s size, -B address, -R size, -cpu model, -seed n, -p pagesize,
-  -one-insn-per-tb, -singlestep
+  -one-insn-per-tb       translate one guest instruction per block, so that plugins
+                         see single-instruction blocks; -singlestep is its old name
+  -s size, -B address, -R size, -cpu model, -seed n, -p pagesize
                          accepted for compatibility with qemu-x86_64, and ignored
 
 Environment (options on the command line take precedence):
@@ -479,6 +487,7 @@ Environment (options on the command line take precedence):
   QEMU_LOG=items         like -d
   QEMU_LOG_FILENAME=file like -D
   QEMU_STRACE            like -strace, whatever its value
+  QEMU_ONE_INSN_PER_TB   like -one-insn-per-tb, whatever its value (also QEMU_SINGLESTEP)
   QEMU_LD_PREFIX=path    like -L
   QPLUG_STATS            at exit, print translation and code cache statistics (qplug only)
   QPLUG_PERF_MAP=1       name translated code in /tmp/perf-PID.map for perf (qplug only)

@@ -29,6 +29,7 @@ struct Options {
   std::vector<PluginSpec> plugins;    // -plugin (same path twice = args appended)
   bool follow_exec = true;            // -no-follow-exec turns off (qplug-specific)
   bool log_append = false;            // -log-append: followed children share the -D file
+  bool one_insn_per_tb = false;       // -one-insn-per-tb (-singlestep)
   std::vector<std::string> warnings;  // deprecation warnings to print (e.g. arg= form)
   bool help = false;                  // -h / -help
   bool version = false;               // -version

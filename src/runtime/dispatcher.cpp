@@ -83,7 +83,8 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
   size_t off = 0;
   uint64_t cur = pc;
   size_t conditional_branches = 0;
-  while (n < kMaxBlockInsns) {
+  const size_t max_insns = rt().options.one_insn_per_tb ? 1 : kMaxBlockInsns;
+  while (n < max_insns) {
     if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
       const size_t got = read_guest(pc + avail, code + avail, kChunk);
       more = got == kChunk;

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <sstream>
 
@@ -128,10 +129,20 @@ TEST_CASE("double-dash spellings") {
 }
 
 TEST_CASE("ignored qemu-x86_64 options") {
-  Options o = parse_ok({"-s", "8M", "-B", "0x10000", "-R", "1G", "-cpu", "max", "-seed", "1", "-p",
-                        "4096", "-one-insn-per-tb", "-singlestep", "prog"});
+  Options o = parse_ok(
+      {"-s", "8M", "-B", "0x10000", "-R", "1G", "-cpu", "max", "-seed", "1", "-p", "4096", "prog"});
   CHECK(o.program == "prog");
   CHECK(describe(o) == describe(parse_ok({"prog"})));
+}
+
+TEST_CASE("one instruction per block: both spellings, the environment, and followed children") {
+  CHECK_FALSE(parse_ok({"prog"}).one_insn_per_tb);
+  CHECK(parse_ok({"-one-insn-per-tb", "prog"}).one_insn_per_tb);
+  CHECK(parse_ok({"-singlestep", "prog"}).one_insn_per_tb);
+  CHECK(parse_ok({"prog"}, {"QEMU_ONE_INSN_PER_TB=1"}).one_insn_per_tb);
+  CHECK(parse_ok({"prog"}, {"QEMU_SINGLESTEP=1"}).one_insn_per_tb);
+  const std::vector<std::string> args = options_to_args(parse_ok({"-singlestep", "prog"}));
+  CHECK(std::find(args.begin(), args.end(), "-one-insn-per-tb") != args.end());
 }
 
 TEST_CASE("help and version end parsing") {
