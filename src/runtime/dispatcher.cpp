@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "os/linux/syscalls.h"
 #include "os/linux/ucontext_regs.h"
 #include "qplug/translation.h"
+#include "runtime/guest_symbols.h"
 #include "runtime/runtime.h"
 #include "runtime/tb_impl.h"
 #include "runtime/translation_log.h"
@@ -30,6 +32,8 @@ Dispatcher::Dispatcher() {
   insn_buffer_ = std::make_unique<DecodedInsn[]>(kMaxBlockInsns);
   log_guest_code_ = cli::has_log_item(rt().options.log_items, "in_asm");
   log_host_code_ = cli::has_log_item(rt().options.log_items, "out_asm");
+  log_exec_ = cli::has_log_item(rt().options.log_items, "exec");
+  no_chaining_ = cli::has_log_item(rt().options.log_items, "nochain");
   // QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
   if (const char* v = std::getenv("QPLUG_PERF_MAP"); v && *v == '1') {
     char path[64];
@@ -177,6 +181,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
 }
 
 void Dispatcher::publish(Block* b) {
+  if (no_chaining_) return;  // -d nochain: every indirect branch through the dispatcher
   // One 8-byte store: the block's checked entry verifies the target itself.
   __atomic_store_n(&current_thread().lookup[lookup_index(b->guest_pc)],
                    reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
@@ -188,7 +193,7 @@ Block* Dispatcher::block_for(uint64_t pc, x86_64::EntryPlacement entry) {
 }
 
 void Dispatcher::link(ExitStub* stub, Block* target) {
-  if (!stub->owner->valid || !target->valid) return;
+  if (no_chaining_ || !stub->owner->valid || !target->valid) return;
   if (!x86_64::patch_rel32(stub->patch_site, target->body)) {
     // Zones more than 2 GiB apart (JIT code far from the program, say): go
     // through a trampoline near the exit that jumps to a 64-bit address.
@@ -434,12 +439,24 @@ void Dispatcher::print_stats(FILE* out) const {
   std::fprintf(out, "; host heap in use %zu KiB\n", heap.uordblks >> 10);
 }
 
+// -d exec: one line per block entered from the dispatcher (every block with
+// -d nochain), in QEMU's "Trace" layout: vCPU, host code, [cs_base/pc/flags/
+// cflags] (qplug has neither cs_base nor TB flags) and the function's name.
+void Dispatcher::log_block_entry(const ThreadState& ts, const Block& b) const {
+  const char* symbol = guest_symbol(b.guest_pc);
+  std::fprintf(rt().log, "Trace %u: %p [00000000/%016" PRIx64 "/00000000/00000000] %s\n",
+               static_cast<unsigned>(ts.vcpu_index), static_cast<const void*>(b.body), b.guest_pc,
+               symbol ? symbol : "");
+}
+
 void Dispatcher::run(ThreadState& ts) {
   for (;;) {
     if (ts.signal_pending) os::deliver_pending_signals(ts);
     {
       std::lock_guard guard(mutex_);
-      ts.jump_target = reinterpret_cast<uint64_t>(block_for(ts.rip)->body);
+      Block* b = block_for(ts.rip);
+      ts.jump_target = reinterpret_cast<uint64_t>(b->body);
+      if (log_exec_) log_block_entry(ts, *b);
     }
     ts.exit_reason = ExitReason::kNone;
     rt().ctx.enter();

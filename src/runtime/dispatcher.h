@@ -86,6 +86,7 @@ class Dispatcher {
   Block* block_at_host(const uint8_t* host_pc) const;  // by hot code
   Block* block_at_cold(const uint8_t* host_pc) const;  // by cold code
   void handle_exit(ThreadState& ts);
+  void log_block_entry(const ThreadState& ts, const Block& b) const;
 
   x86_64::Decoder decoder_;
   std::unique_ptr<x86_64::DecodedInsn[]> insn_buffer_;  // the block being translated
@@ -105,6 +106,8 @@ class Dispatcher {
   std::vector<std::function<void()>> deferred_;  // run at the next exit (at_next_exit)
   bool log_guest_code_ = false;                  // -d in_asm
   bool log_host_code_ = false;                   // -d out_asm
+  bool log_exec_ = false;                        // -d exec
+  bool no_chaining_ = false;                     // -d nochain: no links, no lookup-table entries
   FILE* perf_map_ = nullptr;                     // perf's JIT symbol map, when QPLUG_PERF_MAP=1
 };
 
