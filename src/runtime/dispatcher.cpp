@@ -33,6 +33,7 @@ Dispatcher::Dispatcher() {
   log_guest_code_ = cli::has_log_item(rt().options.log_items, "in_asm");
   log_host_code_ = cli::has_log_item(rt().options.log_items, "out_asm");
   log_exec_ = cli::has_log_item(rt().options.log_items, "exec");
+  log_cpu_ = cli::has_log_item(rt().options.log_items, "cpu");
   no_chaining_ = cli::has_log_item(rt().options.log_items, "nochain");
   // QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
   if (const char* v = std::getenv("QPLUG_PERF_MAP"); v && *v == '1') {
@@ -449,6 +450,27 @@ void Dispatcher::log_block_entry(const ThreadState& ts, const Block& b) const {
                symbol ? symbol : "");
 }
 
+// -d cpu: the guest's general registers, pc and flags before each block the
+// dispatcher enters, in the layout of QEMU's x86 register dump (its segment,
+// control and descriptor-table lines have no meaning here).
+void Dispatcher::log_cpu_state(const ThreadState& ts) const {
+  static const char* const kNames[kGprCount] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP",
+                                                "RSI", "RDI", "R8 ", "R9 ", "R10", "R11",
+                                                "R12", "R13", "R14", "R15"};
+  // QEMU's order: RAX RBX RCX RDX / RSI RDI RBP RSP / R8-R11 / R12-R15.
+  static const int kOrder[kGprCount] = {0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15};
+  FILE* log = rt().log;
+  for (int i = 0; i < kGprCount; ++i) {
+    std::fprintf(log, "%s=%016" PRIx64 "%c", kNames[kOrder[i]], ts.gpr[kOrder[i]],
+                 i % 4 == 3 ? '\n' : ' ');
+  }
+  const uint64_t f = ts.rflags;
+  std::fprintf(log, "RIP=%016" PRIx64 " RFL=%08" PRIx64 " [%c%c%c%c%c%c%c] CPL=3\n", ts.rip, f,
+               f & 0x400 ? 'D' : '-', f & 0x800 ? 'O' : '-', f & 0x80 ? 'S' : '-',
+               f & 0x40 ? 'Z' : '-', f & 0x10 ? 'A' : '-', f & 0x4 ? 'P' : '-',
+               f & 0x1 ? 'C' : '-');
+}
+
 void Dispatcher::run(ThreadState& ts) {
   for (;;) {
     if (ts.signal_pending) os::deliver_pending_signals(ts);
@@ -457,6 +479,7 @@ void Dispatcher::run(ThreadState& ts) {
       Block* b = block_for(ts.rip);
       ts.jump_target = reinterpret_cast<uint64_t>(b->body);
       if (log_exec_) log_block_entry(ts, *b);
+      if (log_cpu_) log_cpu_state(ts);
     }
     ts.exit_reason = ExitReason::kNone;
     rt().ctx.enter();

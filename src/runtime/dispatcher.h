@@ -87,6 +87,7 @@ class Dispatcher {
   Block* block_at_cold(const uint8_t* host_pc) const;  // by cold code
   void handle_exit(ThreadState& ts);
   void log_block_entry(const ThreadState& ts, const Block& b) const;
+  void log_cpu_state(const ThreadState& ts) const;
 
   x86_64::Decoder decoder_;
   std::unique_ptr<x86_64::DecodedInsn[]> insn_buffer_;  // the block being translated
@@ -107,6 +108,7 @@ class Dispatcher {
   bool log_guest_code_ = false;                  // -d in_asm
   bool log_host_code_ = false;                   // -d out_asm
   bool log_exec_ = false;                        // -d exec
+  bool log_cpu_ = false;                         // -d cpu
   bool no_chaining_ = false;                     // -d nochain: no links, no lookup-table entries
   FILE* perf_map_ = nullptr;                     // perf's JIT symbol map, when QPLUG_PERF_MAP=1
 };
