@@ -151,16 +151,13 @@ class BlockEmitter {
     g_.dd(0);
   }
 
-  // Leaves to the dispatcher with `reason` and `arg` (guest r11 parked).
-  void leave(ExitReason reason, uint64_t arg) {
-    tls_store(g_, env_.tls, QPLUG_TLS_FIELD(spill_r11), g_.r11);
-    g_.mov(g_.r11, arg);
-    leave_with_r11(reason);
-  }
-
-  void leave_with_r11(ExitReason reason) {
-    tls_store_imm32(g_, env_.tls, QPLUG_TLS_FIELD(exit_reason), static_cast<int32_t>(reason));
-    tls_jmp(g_, env_.tls, QPLUG_TLS_FIELD(exit_common));
+  // Leaves to the dispatcher with `reason` and `arg` (guest r11 parked), from
+  // the hot code (`g_`) or the cold code (exit slow paths).
+  void leave(Xbyak::CodeGenerator& g, ExitReason reason, uint64_t arg) {
+    tls_store(g, env_.tls, QPLUG_TLS_FIELD(spill_r11), g.r11);
+    g.mov(g.r11, arg);
+    tls_store_imm32(g, env_.tls, QPLUG_TLS_FIELD(exit_reason), static_cast<int32_t>(reason));
+    tls_jmp(g, env_.tls, QPLUG_TLS_FIELD(exit_common));
   }
 
   // Pushes a guest return address without touching flags, in one 8-byte
@@ -431,13 +428,13 @@ class BlockEmitter {
         lookup_and_jump();
         return true;
       case InsnKind::kSyscall:
-        leave(ExitReason::kSyscall, d.next_pc());
+        leave(g_, ExitReason::kSyscall, d.next_pc());
         return true;
       case InsnKind::kTrap:
-        leave(ExitReason::kInterrupt, d.pc);
+        leave(g_, ExitReason::kInterrupt, d.pc);
         return true;
       case InsnKind::kUnsupported:
-        leave(ExitReason::kUnsupported, d.pc);
+        leave(g_, ExitReason::kUnsupported, d.pc);
         return true;
     }
     return false;
@@ -461,11 +458,7 @@ class BlockEmitter {
   void emit_slow_paths() {
     for (PendingExit& p : pending_) {
       p.stub->slow_path = const_cast<uint8_t*>(cold_.getCurr());
-      tls_store(cold_, env_.tls, QPLUG_TLS_FIELD(spill_r11), cold_.r11);
-      cold_.mov(cold_.r11, reinterpret_cast<uint64_t>(p.stub));
-      tls_store_imm32(cold_, env_.tls, QPLUG_TLS_FIELD(exit_reason),
-                      static_cast<int32_t>(ExitReason::kLink));
-      tls_jmp(cold_, env_.tls, QPLUG_TLS_FIELD(exit_common));
+      leave(cold_, ExitReason::kLink, reinterpret_cast<uint64_t>(p.stub));
       p.stub->patch_site = where_ + p.patch_offset;
     }
   }
@@ -510,14 +503,24 @@ size_t max_cold_size(size_t n_insns) {
   return (2 * n_insns + 2) * kSlowPathBytes;  // at most two exits per instruction
 }
 
+namespace {
+const uint8_t kJmpRipIndirect[6] = {0xFF, 0x25, 0, 0, 0, 0};  // jmp qword [rip+0]
+}  // namespace
+
 void write_far_jump(uint8_t* where, const uint8_t* target) {
-  static const uint8_t kJmpRipIndirect[6] = {0xFF, 0x25, 0, 0, 0, 0};
   std::memcpy(where, kJmpRipIndirect, sizeof kJmpRipIndirect);
   uint64_t address = reinterpret_cast<uint64_t>(target);
   // Plain stores suffice: an exit is pointed at the trampoline only after it
   // is written, and a retarget happens only after invalidation has pointed
   // the exit back at its slow path.
   std::memcpy(where + 6, &address, sizeof address);
+}
+
+const uint8_t* far_jump_target(const uint8_t* at) {
+  if (std::memcmp(at, kJmpRipIndirect, sizeof kJmpRipIndirect) != 0) return nullptr;
+  uint64_t address;
+  std::memcpy(&address, at + 6, sizeof address);
+  return reinterpret_cast<const uint8_t*>(address);
 }
 
 bool patch_rel32(uint8_t* patch_site, const uint8_t* target) {

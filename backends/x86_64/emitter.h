@@ -82,5 +82,8 @@ bool patch_rel32(uint8_t* patch_site, const uint8_t* target);
 
 // Writes `jmp qword [rip+0]; .quad target` (14 bytes) at `where`.
 void write_far_jump(uint8_t* where, const uint8_t* target);
+// The target of a jump write_far_jump wrote at `at`, or nullptr if `at` holds
+// no such jump.
+const uint8_t* far_jump_target(const uint8_t* at);
 
 }  // namespace qplug::x86_64

@@ -27,12 +27,10 @@ constexpr std::array<Form, 256> one_byte_map() {
   std::array<Form, 256> t{};  // kNo
   // ALU blocks 00-3D: r/m forms, then AL/eAX immediates; x6, x7, xE, xF of
   // each row are invalid in 64-bit mode, prefixes or the 0F escape.
-  for (int row = 0; row < 8; ++row) {
-    for (int base : {row * 8}) {
-      t[base + 0] = t[base + 1] = t[base + 2] = t[base + 3] = kModrm;
-      t[base + 4] = kI8;
-      t[base + 5] = kIz;
-    }
+  for (int base = 0; base < 0x40; base += 8) {
+    t[base + 0] = t[base + 1] = t[base + 2] = t[base + 3] = kModrm;
+    t[base + 4] = kI8;
+    t[base + 5] = kIz;
   }
   for (int op = 0x50; op <= 0x5F; ++op) t[op] = kBare;  // push/pop r
   t[0x63] = kModrm;                                     // movsxd

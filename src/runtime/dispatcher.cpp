@@ -165,7 +165,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
   }
   all_.push_back(std::move(block));
   blocks_.set(pc, b);
-  for (uint64_t page = pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page)
+  for (uint64_t page = first_page(*b); page <= last_page(*b); ++page)
     blocks_by_page_[page].push_back(b);
   // Host addresses only grow within a zone (hot and cold code alike): each
   // zone's lists stay sorted.
@@ -255,7 +255,7 @@ void Dispatcher::invalidate_block(Block* b) {
       __atomic_store_n(&e, t->lookup_miss, __ATOMIC_RELEASE);
   }
   blocks_.erase(b->guest_pc, b);
-  for (uint64_t page = b->guest_pc >> kPageBits; page <= (b->guest_end - 1) >> kPageBits; ++page) {
+  for (uint64_t page = first_page(*b); page <= last_page(*b); ++page) {
     auto it = blocks_by_page_.find(page);
     if (it == blocks_by_page_.end()) continue;
     std::erase(it->second, b);
@@ -289,20 +289,26 @@ Block* find_covering(const std::vector<Block*>& blocks, const uint8_t* pc, Start
 
 }  // namespace
 
-Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
+const Dispatcher::ZoneBlocks* Dispatcher::zone_blocks(const uint8_t* host_pc) const {
   const int zone = rt().cache.zone_index(host_pc);
   if (zone < 0 || static_cast<size_t>(zone) >= by_zone_.size()) return nullptr;
-  return find_covering(
-      by_zone_[static_cast<size_t>(zone)].hot, host_pc, [](const Block* b) { return b->hot_code; },
-      [](const Block* b) { return b->host_size; });
+  return &by_zone_[static_cast<size_t>(zone)];
+}
+
+Block* Dispatcher::block_at_host(const uint8_t* host_pc) const {
+  const ZoneBlocks* z = zone_blocks(host_pc);
+  return z ? find_covering(
+                 z->hot, host_pc, [](const Block* b) { return b->hot_code; },
+                 [](const Block* b) { return b->host_size; })
+           : nullptr;
 }
 
 Block* Dispatcher::block_at_cold(const uint8_t* host_pc) const {
-  const int zone = rt().cache.zone_index(host_pc);
-  if (zone < 0 || static_cast<size_t>(zone) >= by_zone_.size()) return nullptr;
-  return find_covering(
-      by_zone_[static_cast<size_t>(zone)].cold, host_pc,
-      [](const Block* b) { return b->cold_code; }, [](const Block* b) { return b->cold_size; });
+  const ZoneBlocks* z = zone_blocks(host_pc);
+  return z ? find_covering(
+                 z->cold, host_pc, [](const Block* b) { return b->cold_code; },
+                 [](const Block* b) { return b->cold_size; })
+           : nullptr;
 }
 
 void Dispatcher::force_exit(const ucontext_t* uc) {
@@ -322,11 +328,9 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
     // (already leaving), or a far trampoline about to enter another block.
     if (Block* owner = block_at_cold(pc)) {
       unlink_exits(owner);
-    } else if (rt().cache.contains(pc) && pc[0] == 0xFF && pc[1] == 0x25 &&
-               std::memcmp(pc + 2, "\0\0\0\0", 4) == 0) {  // jmp [rip+0]; .quad target
-      uint64_t target;
-      std::memcpy(&target, pc + 6, sizeof target);
-      if (Block* next = block_at_host(reinterpret_cast<const uint8_t*>(target))) unlink_exits(next);
+    } else if (const uint8_t* target =
+                   rt().cache.contains(pc) ? x86_64::far_jump_target(pc) : nullptr) {
+      if (Block* next = block_at_host(target)) unlink_exits(next);
     }
     return;
   }

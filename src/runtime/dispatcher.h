@@ -92,6 +92,9 @@ class Dispatcher {
   x86_64::Decoder decoder_;
   std::unique_ptr<x86_64::DecodedInsn[]> insn_buffer_;  // the block being translated
   static constexpr int kPageBits = 12;
+  // The 4 KiB guest pages a block's code touches.
+  static uint64_t first_page(const Block& b) { return b.guest_pc >> kPageBits; }
+  static uint64_t last_page(const Block& b) { return (b.guest_end - 1) >> kPageBits; }
   PcMap blocks_;  // the valid block at each guest pc
   // Valid blocks by the 4 KiB guest pages their code touches, for invalidation.
   std::unordered_map<uint64_t, std::vector<Block*>> blocks_by_page_;
@@ -99,8 +102,9 @@ class Dispatcher {
     std::vector<Block*> hot;   // in hot_code order
     std::vector<Block*> cold;  // blocks with cold code, in cold_code order
   };
-  std::vector<ZoneBlocks> by_zone_;          // by code cache zone
-  std::vector<std::unique_ptr<Block>> all_;  // owns every block, valid or not
+  std::vector<ZoneBlocks> by_zone_;                             // by code cache zone
+  const ZoneBlocks* zone_blocks(const uint8_t* host_pc) const;  // nullptr outside the cache
+  std::vector<std::unique_ptr<Block>> all_;                     // owns every block, valid or not
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[8] = {};
