@@ -413,16 +413,14 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     g_.jmp(done, kNear);
     g_.L(x87_in_use);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
-    g_.mov(g_.eax, -1);
-    g_.mov(g_.edx, -1);
+    load_xstate_mask(g_);
     g_.db(0x21AE0F48, 4);  // xsave64 [rcx]
     g_.db(0x64);
     g_.ldmxcsr(g_.dword[reinterpret_cast<void*>(
         env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(host_mxcsr)))]);
     call();
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
-    g_.mov(g_.eax, -1);
-    g_.mov(g_.edx, -1);
+    load_xstate_mask(g_);
     g_.db(0x29AE0F48, 4);  // xrstor64 [rcx]
     g_.L(done);
   }

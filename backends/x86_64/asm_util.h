@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "runtime/thread_state.h"
+#include "x86_64/xstate.h"
 
 namespace qplug::x86_64 {
 
@@ -121,6 +122,12 @@ inline int gpr_number(ZydisRegister reg) {
   ZydisRegister r64 = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
   if (r64 < ZYDIS_REGISTER_RAX || r64 > ZYDIS_REGISTER_R15) return -1;
   return static_cast<int>(r64 - ZYDIS_REGISTER_RAX);
+}
+
+// edx:eax = the components qplug saves (x86_64/xstate.h), for XSAVE/XRSTOR.
+inline void load_xstate_mask(Xbyak::CodeGenerator& g, const XstateLayout& l = xstate()) {
+  g.mov(g.eax, static_cast<uint32_t>(l.mask));
+  g.mov(g.edx, static_cast<uint32_t>(l.mask >> 32));
 }
 
 inline bool fits_int32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }

@@ -1,10 +1,9 @@
 #include "x86_64/context_switch.h"
 
-#include <cpuid.h>
-
 #include <cerrno>
 
 #include "x86_64/asm_util.h"
+#include "x86_64/xstate.h"
 
 namespace qplug::x86_64 {
 
@@ -12,55 +11,27 @@ using runtime::ExitReason;
 
 namespace {
 
-// Where XSAVE's standard format keeps each state component (CPUID leaf 0xD),
-// for the state the OS enables (XCR0).
-struct XsaveLayout {
-  uint64_t xcr0 = 0;
-  uint32_t avx = 0, opmask = 0, zmm_hi256 = 0, hi16_zmm = 0;
-  // x87+SSE, +AVX, or +AVX-512 exactly: the registers can be stored one by
-  // one in XSAVE's layout. Anything else (PKRU, AMX...) keeps XSAVE/XRSTOR.
-  bool by_hand = false;
-};
-
-XsaveLayout xsave_layout() {
-  XsaveLayout l;
-  l.xcr0 = enabled_xstate();
-  if (!l.xcr0) return l;
-  auto offset = [](unsigned component) {
-    unsigned a, b, c, d;
-    __cpuid_count(0xd, component, a, b, c, d);
-    return b;
-  };
-  l.avx = offset(2);
-  l.opmask = offset(5);
-  l.zmm_hi256 = offset(6);
-  l.hi16_zmm = offset(7);
-  l.by_hand = l.xcr0 == 0x3 || l.xcr0 == 0x7 || l.xcr0 == 0xe7;
-  return l;
-}
-
 // Stores the vector state at [rcx] in XSAVE's standard format, every
 // component marked present: FXSAVE for x87, MXCSR and xmm, then the upper
 // halves, mask and upper 16 registers one by one. On this project's AMD
 // EPYC VMs XSAVE costs 64 ns and XRSTOR 111 ns; this costs about a third.
-void save_vector_state(Xbyak::CodeGenerator& g, const XsaveLayout& l) {
+void save_vector_state(Xbyak::CodeGenerator& g, const XstateLayout& l) {
   if (!l.by_hand) {
-    g.mov(g.eax, -1);
-    g.mov(g.edx, -1);
+    load_xstate_mask(g, l);
     g.db(0x21AE0F48, 4);  // xsave64 [rcx]
     return;
   }
   g.db(0x01AE0F48, 4);  // fxsave64 [rcx]
-  if (l.xcr0 & 0x4)
+  if (l.mask & 0x4)
     for (int i = 0; i < 16; ++i) g.vextractf128(g.ptr[g.rcx + l.avx + 16 * i], Xbyak::Ymm(i), 1);
-  if (l.xcr0 & 0xe0) {
+  if (l.mask & 0xe0) {
     for (int i = 0; i < 8; ++i) g.kmovq(g.ptr[g.rcx + l.opmask + 8 * i], Xbyak::Opmask(i));
     for (int i = 0; i < 16; ++i)
       g.vextractf64x4(g.ptr[g.rcx + l.zmm_hi256 + 32 * i], Xbyak::Zmm(i), 1);
     for (int i = 16; i < 32; ++i)
       g.vmovdqu64(g.ptr[g.rcx + l.hi16_zmm + 64 * (i - 16)], Xbyak::Zmm(i));
   }
-  g.mov(g.qword[g.rcx + 512], static_cast<uint32_t>(l.xcr0));  // XSTATE_BV: all present
+  g.mov(g.qword[g.rcx + 512], static_cast<uint32_t>(l.mask));  // XSTATE_BV: all present
   g.mov(g.qword[g.rcx + 520], 0);                              // XCOMP_BV: standard format
 }
 
@@ -68,18 +39,18 @@ void save_vector_state(Xbyak::CodeGenerator& g, const XsaveLayout& l) {
 // area is in that full standard form after save_vector_state; signal frames
 // and the callout routine may leave other forms (components in their initial
 // state, compacted), which XRSTOR reads.
-void restore_vector_state(Xbyak::CodeGenerator& g, const XsaveLayout& l) {
+void restore_vector_state(Xbyak::CodeGenerator& g, const XstateLayout& l) {
   Xbyak::Label xrstor, done;
   if (l.by_hand) {
-    g.cmp(g.qword[g.rcx + 512], static_cast<uint32_t>(l.xcr0));
+    g.cmp(g.qword[g.rcx + 512], static_cast<uint32_t>(l.mask));
     g.jne(xrstor, Xbyak::CodeGenerator::T_NEAR);
     g.cmp(g.qword[g.rcx + 520], 0);
     g.jne(xrstor, Xbyak::CodeGenerator::T_NEAR);
     g.db(0x09AE0F48, 4);  // fxrstor64 [rcx]
-    if (l.xcr0 & 0x4)
+    if (l.mask & 0x4)
       for (int i = 0; i < 16; ++i)
         g.vinsertf128(Xbyak::Ymm(i), Xbyak::Ymm(i), g.ptr[g.rcx + l.avx + 16 * i], 1);
-    if (l.xcr0 & 0xe0) {
+    if (l.mask & 0xe0) {
       for (int i = 0; i < 8; ++i) g.kmovq(Xbyak::Opmask(i), g.ptr[g.rcx + l.opmask + 8 * i]);
       for (int i = 0; i < 16; ++i)
         g.vinsertf64x4(Xbyak::Zmm(i), Xbyak::Zmm(i), g.ptr[g.rcx + l.zmm_hi256 + 32 * i], 1);
@@ -89,27 +60,17 @@ void restore_vector_state(Xbyak::CodeGenerator& g, const XsaveLayout& l) {
     g.jmp(done, Xbyak::CodeGenerator::T_NEAR);
   }
   g.L(xrstor);
-  g.mov(g.eax, -1);
-  g.mov(g.edx, -1);
+  load_xstate_mask(g, l);
   g.db(0x29AE0F48, 4);  // xrstor64 [rcx]
   g.L(done);
 }
 
 }  // namespace
 
-uint64_t enabled_xstate() {
-  unsigned eax, ebx, ecx, edx;
-  __cpuid(1, eax, ebx, ecx, edx);
-  if (!(ecx & (1u << 27))) return 0;  // no OSXSAVE
-  uint32_t lo, hi;
-  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (uint64_t{hi} << 32) | lo;
-}
-
 ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t tls_base,
                                       int (*run_callout)(const void* action)) {
   Xbyak::CodeGenerator g(capacity, where);
-  const XsaveLayout layout = xsave_layout();
+  const XstateLayout& layout = xstate();
   auto tls = [&](size_t field) { return x86_64::tls(g, tls_base, field); };
   auto tls32 = [&](size_t field) { return x86_64::tls32(g, tls_base, field); };
   ContextSwitch cs;

@@ -53,9 +53,6 @@ struct ContextSwitch {
   uint8_t* copy_fault = nullptr;
 };
 
-// The state components the OS saves for threads (XCR0), or 0 without XSAVE.
-uint64_t enabled_xstate();
-
 // Generates the routines into `where` (at most `capacity` bytes, executable).
 // `run_callout(const Action*)` is called by the callout routine on the host
 // stack with the guest's state saved in the ThreadState; a non-zero result

@@ -18,6 +18,7 @@
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "x86_64/callee_analysis.h"
+#include "x86_64/xstate.h"
 
 namespace qplug::qemu {
 namespace {
@@ -55,13 +56,15 @@ void grow_locked(qemu_plugin_scoreboard* s, size_t vcpus) {
 // vector state itself, and callee analysis does not look inside.
 __attribute__((noinline)) void grow_keeping_vector_state(qemu_plugin_scoreboard* s, size_t vcpus) {
   alignas(64) static thread_local uint8_t state[16384];
-  const bool fits = runtime::rt().xsave_size <= sizeof state;
-  if (fits) asm volatile("xsave64 %0" : "=m"(state) : "a"(-1), "d"(-1) : "memory");
+  const x86_64::XstateLayout& x = x86_64::xstate();
+  const auto lo = static_cast<uint32_t>(x.mask), hi = static_cast<uint32_t>(x.mask >> 32);
+  const bool fits = x.size <= sizeof state;
+  if (fits) asm volatile("xsave64 %0" : "=m"(state) : "a"(lo), "d"(hi) : "memory");
   {
     std::lock_guard guard(mutex);
     grow_locked(s, vcpus);
   }
-  if (fits) asm volatile("xrstor64 %0" : : "m"(state), "a"(-1), "d"(-1) : "memory");
+  if (fits) asm volatile("xrstor64 %0" : : "m"(state), "a"(lo), "d"(hi) : "memory");
 }
 
 [[maybe_unused]] const bool grow_declared_safe =

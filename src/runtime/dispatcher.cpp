@@ -21,6 +21,7 @@
 #include "runtime/tb_impl.h"
 #include "runtime/translation_log.h"
 #include "x86_64/callee_analysis.h"
+#include "x86_64/xstate.h"
 
 namespace qplug::runtime {
 
@@ -277,14 +278,16 @@ void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work
 
 namespace {
 
-// The block of `blocks` (sorted by `start`) whose [start, start + size) holds `pc`.
+// The block of `blocks` (sorted by `start`) whose [start, start + size) holds
+// `pc`, valid or not: a thread may still run an invalidated block (its code
+// stays where it is), and faults and signals there are located all the same.
 template <class Start, class Size>
 Block* find_covering(const std::vector<Block*>& blocks, const uint8_t* pc, Start start, Size size) {
   auto it = std::upper_bound(blocks.begin(), blocks.end(), pc,
                              [&](const uint8_t* p, const Block* b) { return p < start(b); });
   if (it == blocks.begin()) return nullptr;
   Block* b = *--it;
-  return b->valid && pc < start(b) + size(b) ? b : nullptr;
+  return pc < start(b) + size(b) ? b : nullptr;
 }
 
 }  // namespace
@@ -367,8 +370,8 @@ bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   ts.rip = b->guest_pc + mark->guest_offset;
   if (!b->merged_adds.empty()) undo_merged_adds(b->merged_adds, mark->guest_offset, ts);
   ts.rflags = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_EFL]);
-  if (uc->uc_mcontext.fpregs)  // the kernel's frame holds the standard XSAVE layout
-    std::memcpy(ts.xsave_area, uc->uc_mcontext.fpregs, rt().xsave_size);
+  if (uc->uc_mcontext.fpregs)  // sized by the kernel for this process, not by XCR0
+    x86_64::import_fpstate(ts.xsave_area, reinterpret_cast<const uint8_t*>(uc->uc_mcontext.fpregs));
   return true;
 }
 

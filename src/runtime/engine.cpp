@@ -1,7 +1,6 @@
 // Engine: runs an unmodified x86-64 Linux program from a code cache under a
 // Tool (qplug/tool.h): parses qplug's command line, installs the tool, loads
 // the guest, sets up the first vCPU and enters the dispatcher.
-#include <cpuid.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
 #include "runtime/vcpu_rows.h"
+#include "x86_64/xstate.h"
 
 extern char** environ;
 
@@ -81,16 +81,10 @@ uint8_t* new_xsave_area(size_t size) {
   return area;
 }
 
-size_t xsave_size() {
-  unsigned eax, ebx, ecx, edx;
-  __cpuid_count(0xd, 0, eax, ebx, ecx, edx);
-  return ebx;  // size for the features enabled in XCR0
-}
-
 int vector_bytes() {
-  const uint64_t xcr0 = x86_64::enabled_xstate();
-  if ((xcr0 & 0xe6) == 0xe6) return 64;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM
-  if ((xcr0 & 0x6) == 0x6) return 32;
+  const uint64_t saved = x86_64::xstate().mask;
+  if ((saved & 0xe6) == 0xe6) return 64;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM
+  if ((saved & 0x6) == 0x6) return 32;
   return 16;  // SSE only
 }
 
@@ -199,7 +193,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
 
   // Translated code and the context switch reach ThreadState through %fs.
   R.env.tls = runtime::tls_offset();
-  R.xsave_size = xsave_size();
+  R.xsave_size = x86_64::xstate().size;
   R.env.vector_bytes = vector_bytes();
   void* routines =
       mmap(nullptr, 16384, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
