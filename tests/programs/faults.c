@@ -85,8 +85,8 @@ int main(void) {
 
   // 5. Deep recursion on the guest stack does not disturb qplug: 1000 faults.
   install(SIGSEGV, on_segv_jump, 0);
-  int caught = 0;
-  for (int i = 0; i < 1000; i++) {
+  volatile int caught = 0;
+  for (volatile int i = 0; i < 1000; i++) {
     if (sigsetjmp(env, 1) == 0) *(volatile int*)(uintptr_t)(8 + i) = i;
     else caught++;
   }

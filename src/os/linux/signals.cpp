@@ -1,10 +1,12 @@
 #include "os/linux/signals.h"
 
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
 #include "x86_64/decoder.h"
+#include "x86_64/xstate.h"
 
 namespace qplug::os {
 
@@ -33,13 +36,17 @@ struct KernelSigaction {
   uint64_t mask;
 };
 constexpr uint64_t kSaRestorer = 0x04000000;
+constexpr uint64_t kAllSignals = ~uint64_t{0};
+constexpr int kSsAutodisarm = 1 << 31;
 
 KernelSigaction guest_actions[kMaxSig + 1];
 
+// The guest's alternate signal stack, as the kernel keeps it per task
+// (sas_ss_sp, sas_ss_size, sas_ss_flags).
 struct GuestAltStack {
   uint64_t sp = 0;
-  int flags = SS_DISABLE;
   uint64_t size = 0;
+  int flags = SS_DISABLE;
 };
 
 struct PendingSignals {
@@ -59,16 +66,63 @@ void write_stderr(const char* s) {
   raw_syscall(SYS_write, 2, reinterpret_cast<long>(s), static_cast<long>(strlen(s)));
 }
 
+uint64_t sig_bit(int sig) { return uint64_t{1} << (sig - 1); }
+
+// The kernel's rt_sigaction, not glibc's: glibc refuses the two signals it
+// keeps for itself (SIGCANCEL 32 for pthread_cancel, SIGSETXID 33 for setuid
+// in threaded programs), which the guest's own libc must be able to install.
+// Host handlers return through qplug_restore_rt, as glibc's go through its
+// __restore_rt.
+extern "C" void qplug_restore_rt();
+asm(R"(
+  .text
+  .globl qplug_restore_rt
+  .hidden qplug_restore_rt
+  .type qplug_restore_rt, @function
+  nop
+qplug_restore_rt:
+  mov $15, %eax  # rt_sigreturn
+  syscall
+  hlt
+  .size qplug_restore_rt, . - qplug_restore_rt
+)");
+
+void set_host_action(int sig, uint64_t handler, uint64_t flags) {
+  KernelSigaction act{handler, flags | kSaRestorer, reinterpret_cast<uint64_t>(&qplug_restore_rt),
+                      kAllSignals};
+  raw_syscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&act), 0, 8);
+}
+
+KernelSigaction host_action(int sig) {
+  KernelSigaction cur{};
+  raw_syscall(SYS_rt_sigaction, sig, 0, reinterpret_cast<long>(&cur), 8);
+  return cur;
+}
+
+uint64_t current_mask() {
+  uint64_t mask = 0;
+  raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, reinterpret_cast<long>(&mask), 8);
+  return mask;
+}
+
+void set_mask(uint64_t mask) {
+  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&mask), 0, 8);
+}
+
+// Blocks every signal; returns the mask before.
+uint64_t block_all() {
+  uint64_t old = 0;
+  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&kAllSignals),
+              reinterpret_cast<long>(&old), 8);
+  return old;
+}
+
 [[noreturn]] void die_of_signal(int sig) {
   runtime::finish_tool();  // QEMU runs the plugins' atexit callbacks on death by signal too
   fflush(nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, nullptr);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  set_host_action(sig, reinterpret_cast<uint64_t>(SIG_DFL), 0);
+  const uint64_t unblock = sig_bit(sig);
+  raw_syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, reinterpret_cast<long>(&unblock), 0, 8);
   raw_syscall(SYS_tgkill, getpid(), raw_syscall(SYS_gettid), sig);
   _exit(128 + sig);
 }
@@ -116,7 +170,7 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
 
   PendingSignals& p = pending;
   p.info[sig] = *info;
-  p.set |= 1ull << (sig - 1);
+  p.set |= sig_bit(sig);
   ThreadState& ts = runtime::current_thread();
   ts.signal_pending = 1;
 
@@ -131,75 +185,87 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
 }
 
 void install_host_action(int sig, const KernelSigaction& guest) {
-  struct sigaction act {};
+  // What the kernel does without calling a handler stays the kernel's to do.
+  const uint64_t child_flags = guest.flags & (SA_NOCLDSTOP | SA_NOCLDWAIT);
+  const auto own = reinterpret_cast<uint64_t>(&on_host_signal);
   if (is_synchronous(sig)) {
-    act.sa_sigaction = on_host_signal;
-    act.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    set_host_action(sig, own, SA_SIGINFO | SA_ONSTACK | child_flags);
   } else if (guest.handler == reinterpret_cast<uint64_t>(SIG_DFL) ||
              guest.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
-    act.sa_handler = reinterpret_cast<void (*)(int)>(guest.handler);
+    set_host_action(sig, guest.handler, child_flags);
   } else {
-    act.sa_sigaction = on_host_signal;
     // No SA_RESTART: an interrupted syscall returns to the dispatcher, which
     // restarts it after the guest handler if the guest asked for SA_RESTART.
-    act.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    set_host_action(sig, own, SA_SIGINFO | SA_ONSTACK | child_flags);
   }
-  sigfillset(&act.sa_mask);
-  sigaction(sig, &act, nullptr);
 }
 
+// The kernel's on_sig_stack(): a stack armed with SS_AUTODISARM never counts
+// as in use (it is disarmed while a handler runs on it).
 bool on_guest_altstack(uint64_t sp) {
-  return guest_altstack.flags != SS_DISABLE && sp > guest_altstack.sp &&
-         sp <= guest_altstack.sp + guest_altstack.size;
+  if (guest_altstack.flags & kSsAutodisarm) return false;
+  return sp > guest_altstack.sp && sp - guest_altstack.sp <= guest_altstack.size;
 }
 
-uint64_t current_mask() {
-  uint64_t mask = 0;
-  raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, reinterpret_cast<long>(&mask), 8);
-  return mask;
+// The kernel's sas_ss_flags(): SS_DISABLE, SS_ONSTACK or 0.
+int altstack_state(uint64_t sp) {
+  if (guest_altstack.size == 0) return SS_DISABLE;
+  return on_guest_altstack(sp) ? SS_ONSTACK : 0;
 }
 
-void set_mask(uint64_t mask) {
-  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&mask), 0, 8);
+// Writes guest memory without faulting; false if some byte is not writable.
+bool write_guest(uint64_t addr, const void* data, size_t len) {
+  return runtime::rt().ctx.safe_copy(reinterpret_cast<void*>(addr), data, len) == 0;
 }
 
-// Builds the rt_sigframe the kernel would: [return address = sa_restorer]
-// [ucontext][siginfo][xsave area], and points the guest at the handler.
-// `old_mask` is the guest's mask at delivery; returns the handler's mask.
+// Builds the rt_sigframe the kernel would (arch/x86/kernel/signal.c):
+// [return address = sa_restorer][ucontext][siginfo][fpstate], and points the
+// guest at the handler. `old_mask` is the guest's mask at delivery; returns
+// the handler's mask. A frame that cannot be written (the stack overflowed)
+// or that does not fit the alternate stack is the kernel's force_sigsegv: the
+// process dies of SIGSEGV.
 uint64_t deliver(ThreadState& ts, int sig, const siginfo_t& info, uint64_t old_mask) {
   KernelSigaction& act = guest_actions[sig];
-  uint64_t sp = ts.gpr[runtime::kRsp];
-  const bool was_on_altstack = on_guest_altstack(sp);
-  if ((act.flags & SA_ONSTACK) && guest_altstack.flags == 0 && !was_on_altstack)
+  const uint64_t interrupted_sp = ts.gpr[runtime::kRsp];
+  uint64_t sp = interrupted_sp - 128;  // red zone
+  const bool nested_altstack = on_guest_altstack(sp);
+  bool entering_altstack = false;
+  if ((act.flags & SA_ONSTACK) && altstack_state(sp) == 0) {
     sp = guest_altstack.sp + guest_altstack.size;
-  else
-    sp -= 128;  // red zone
-  const size_t xsave_size = runtime::rt().xsave_size;
-  sp = (sp - xsave_size) & ~uint64_t{63};
+    entering_altstack = true;
+  }
+  const size_t fpstate_size = x86_64::exported_fpstate_size();
+  sp = (sp - fpstate_size) & ~uint64_t{63};
   const uint64_t fpstate = sp;
   sp = (sp - sizeof(siginfo_t)) & ~uint64_t{15};
   const uint64_t info_addr = sp;
   sp = (sp - sizeof(ucontext_t)) & ~uint64_t{15};
   const uint64_t uc_addr = sp;
   sp -= 8;
+  const bool fits = !(nested_altstack || entering_altstack) ||
+                    (sp > guest_altstack.sp && sp - guest_altstack.sp <= guest_altstack.size);
 
-  std::memcpy(reinterpret_cast<void*>(fpstate), ts.xsave_area, xsave_size);
-  std::memcpy(reinterpret_cast<void*>(info_addr), &info, sizeof info);
-  auto* uc = reinterpret_cast<ucontext_t*>(uc_addr);
-  std::memset(uc, 0, sizeof *uc);
-  uc->uc_flags = 0x1 | 0x2;  // UC_FP_XSTATE | UC_SIGCONTEXT_SS
-  uc->uc_stack.ss_sp = reinterpret_cast<void*>(guest_altstack.sp);
-  uc->uc_stack.ss_size = guest_altstack.size;
-  uc->uc_stack.ss_flags = guest_altstack.flags;
-  greg_t* g = uc->uc_mcontext.gregs;
+  ucontext_t uc{};
+  uc.uc_flags = 0x2 | 0x4;                        // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+  if (x86_64::xstate().mask) uc.uc_flags |= 0x1;  // UC_FP_XSTATE: an XSAVE image with its sw bytes
+  uc.uc_stack.ss_sp = reinterpret_cast<void*>(guest_altstack.sp);
+  uc.uc_stack.ss_size = guest_altstack.size;
+  uc.uc_stack.ss_flags = guest_altstack.flags;
+  greg_t* g = uc.uc_mcontext.gregs;
   guest_to_gregs(ts.gpr, g);
   g[REG_RIP] = static_cast<greg_t>(ts.rip);
   g[REG_EFL] = static_cast<greg_t>(ts.rflags);
   g[REG_CSGSFS] = 0x33;
   if (sig == SIGSEGV || sig == SIGBUS) g[REG_CR2] = reinterpret_cast<greg_t>(info.si_addr);
-  uc->uc_mcontext.fpregs = reinterpret_cast<fpregset_t>(fpstate);
-  std::memcpy(&uc->uc_sigmask, &old_mask, sizeof old_mask);
-  *reinterpret_cast<uint64_t*>(sp) = act.restorer;
+  uc.uc_mcontext.fpregs = reinterpret_cast<fpregset_t>(fpstate);
+  std::memcpy(&uc.uc_sigmask, &old_mask, sizeof old_mask);
+  const uint64_t restorer = act.restorer;
+  if (!fits || !x86_64::export_fpstate(fpstate, ts.xsave_area, write_guest) ||
+      !write_guest(info_addr, &info, sizeof info) || !write_guest(uc_addr, &uc, sizeof uc) ||
+      !write_guest(sp, &restorer, sizeof restorer)) {
+    die_of_signal(SIGSEGV);
+  }
+  if (guest_altstack.flags & kSsAutodisarm) guest_altstack = GuestAltStack{};
 
   ts.gpr[runtime::kRsp] = sp;
   ts.gpr[runtime::kRdi] = static_cast<uint64_t>(sig);
@@ -210,7 +276,7 @@ uint64_t deliver(ThreadState& ts, int sig, const siginfo_t& info, uint64_t old_m
   ts.rflags &= ~uint64_t{0x400 | 0x100};  // DF and TF clear, as the kernel does
 
   uint64_t mask = old_mask | act.mask;
-  if (!(act.flags & SA_NODEFER)) mask |= 1ull << (sig - 1);
+  if (!(act.flags & SA_NODEFER)) mask |= sig_bit(sig);
   if (act.flags & SA_RESETHAND) {
     act.handler = reinterpret_cast<uint64_t>(SIG_DFL);
     install_host_action(sig, act);
@@ -218,26 +284,65 @@ uint64_t deliver(ThreadState& ts, int sig, const siginfo_t& info, uint64_t old_m
   return mask;
 }
 
+// The kernel's do_sigaltstack() for a new stack, without the reporting of
+// the old one. Whether a size is enough is the kernel's rule (2048 bytes at
+// least, and more once the process may use AMX tiles, whose state signal
+// frames then carry): the kernel itself judges it, with the guest's stack
+// set on this host thread for a moment, signals blocked, and qplug's own
+// alternate stack put back.
+int64_t set_guest_altstack(uint64_t sp, const stack_t& ss) {
+  if (on_guest_altstack(sp)) return -EPERM;
+  const int mode = ss.ss_flags & ~kSsAutodisarm;
+  if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0) return -EINVAL;
+  const auto ss_sp = reinterpret_cast<uint64_t>(ss.ss_sp);
+  if (ss_sp == guest_altstack.sp && ss.ss_size == guest_altstack.size &&
+      ss.ss_flags == guest_altstack.flags)
+    return 0;  // no change (every rt_sigreturn restores the stack it saved)
+  if (mode == SS_DISABLE) {
+    guest_altstack = GuestAltStack{0, 0, ss.ss_flags};
+    return 0;
+  }
+  const uint64_t old_mask = block_all();
+  stack_t host{};
+  long rc =
+      raw_syscall(SYS_sigaltstack, reinterpret_cast<long>(&ss), reinterpret_cast<long>(&host));
+  if (rc == 0) raw_syscall(SYS_sigaltstack, reinterpret_cast<long>(&host), 0);
+  set_mask(old_mask);
+  if (rc != 0) return rc;
+  guest_altstack = GuestAltStack{ss_sp, ss.ss_size, ss.ss_flags};
+  return 0;
+}
+
 }  // namespace
 
 void init_thread_signals() {
-  static constexpr size_t kAltStackSize = 256 * 1024;
+  // The kernel's frame for a host handler holds the whole extended state the
+  // process may use (AT_MINSIGSTKSZ tells its size; about 12 KiB with AMX):
+  // leave room for several nested frames and the handler's own calls.
+  static const size_t size =
+      std::max<size_t>(256 * 1024, (8 * getauxval(AT_MINSIGSTKSZ) + 4095) & ~size_t{4095});
   stack_t ss{};
-  ss.ss_sp =
-      mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ss.ss_size = kAltStackSize;
+  ss.ss_sp = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ss.ss_size = size;
   sigaltstack(&ss, nullptr);
 }
 
 void install_signal_handlers() {
   init_thread_signals();
   for (int sig = 1; sig <= kMaxSig; ++sig) {
-    struct sigaction cur {};
-    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, nullptr, &cur) != 0) continue;
-    // Dispositions the guest inherits (e.g. SIG_IGN from a shell for `nohup`).
-    guest_actions[sig].handler = reinterpret_cast<uint64_t>(cur.sa_handler);
-    if (is_synchronous(sig)) install_host_action(sig, guest_actions[sig]);
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    // Dispositions the guest inherits across execve (SIG_IGN from a shell for
+    // `nohup`, say). A handler here is the host libc's own (for SIGCANCEL and
+    // SIGSETXID): the guest, freshly exec'd, has the default there.
+    const uint64_t handler = host_action(sig).handler;
+    const bool inherited = handler == reinterpret_cast<uint64_t>(SIG_IGN);
+    guest_actions[sig].handler = reinterpret_cast<uint64_t>(inherited ? SIG_IGN : SIG_DFL);
+    if (is_synchronous(sig) || !inherited) install_host_action(sig, guest_actions[sig]);
   }
+}
+
+void reinstall_reserved_signals() {
+  for (int sig : {32, 33}) install_host_action(sig, guest_actions[sig]);
 }
 
 int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigsetsize) {
@@ -247,81 +352,77 @@ int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigset
   if (act && runtime::Dispatcher::read_guest(act, &next, sizeof next) != sizeof next)
     return -EFAULT;
   if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
-  if (oact) {
-    const KernelSigaction old = guest_actions[sig];
-    std::memcpy(reinterpret_cast<void*>(oact), &old, sizeof old);
-  }
+  const KernelSigaction old = guest_actions[sig];
   if (act) {
+    next.mask &= ~(sig_bit(SIGKILL) | sig_bit(SIGSTOP));
     guest_actions[sig] = next;
     install_host_action(sig, next);
   }
+  if (oact && !write_guest(oact, &old, sizeof old)) return -EFAULT;
   return 0;
 }
 
 int64_t guest_sigaltstack(ThreadState& ts, uint64_t ss_addr, uint64_t old_addr) {
-  if (old_addr) {
-    stack_t old{};
-    old.ss_sp = reinterpret_cast<void*>(guest_altstack.sp);
-    old.ss_size = guest_altstack.size;
-    old.ss_flags = on_guest_altstack(ts.gpr[runtime::kRsp]) ? SS_ONSTACK : guest_altstack.flags;
-    std::memcpy(reinterpret_cast<void*>(old_addr), &old, sizeof old);
-  }
+  const uint64_t sp = ts.gpr[runtime::kRsp];
+  stack_t old{};
+  old.ss_sp = reinterpret_cast<void*>(guest_altstack.sp);
+  old.ss_size = guest_altstack.size;
+  old.ss_flags = altstack_state(sp) | (guest_altstack.flags & kSsAutodisarm);
   if (ss_addr) {
     stack_t ss;
     if (runtime::Dispatcher::read_guest(ss_addr, &ss, sizeof ss) != sizeof ss) return -EFAULT;
-    if (on_guest_altstack(ts.gpr[runtime::kRsp])) return -EPERM;
-    if (ss.ss_flags & SS_DISABLE) {
-      guest_altstack = GuestAltStack{};
-    } else {
-      if (ss.ss_flags & ~(1 << 31)) return -EINVAL;  // only SS_AUTODISARM may be set
-      if (ss.ss_size < static_cast<size_t>(MINSIGSTKSZ)) return -ENOMEM;
-      guest_altstack.sp = reinterpret_cast<uint64_t>(ss.ss_sp);
-      guest_altstack.size = ss.ss_size;
-      guest_altstack.flags = 0;
-    }
+    if (const int64_t rc = set_guest_altstack(sp, ss); rc != 0) return rc;
   }
+  if (old_addr && !write_guest(old_addr, &old, sizeof old)) return -EFAULT;
   return 0;
 }
 
 void guest_rt_sigreturn(ThreadState& ts) {
-  auto* uc = reinterpret_cast<ucontext_t*>(ts.gpr[runtime::kRsp]);
-  const greg_t* g = uc->uc_mcontext.gregs;
+  // The frame is guest memory: the guest may have built or changed it, and
+  // it may not be there at all, which the kernel answers with SIGSEGV.
+  ucontext_t uc;
+  const uint64_t uc_addr = ts.gpr[runtime::kRsp];
+  if (runtime::Dispatcher::read_guest(uc_addr, &uc, sizeof uc) != sizeof uc) die_of_signal(SIGSEGV);
+  const greg_t* g = uc.uc_mcontext.gregs;
   gregs_to_guest(g, ts.gpr);
   ts.rip = static_cast<uint64_t>(g[REG_RIP]);
   constexpr uint64_t kUserFlags = 0x40dd5;  // CF PF AF ZF SF TF DF OF AC (FIX_EFLAGS)
   ts.rflags = (ts.rflags & ~kUserFlags) | (static_cast<uint64_t>(g[REG_EFL]) & kUserFlags);
-  if (uc->uc_mcontext.fpregs)
-    std::memcpy(ts.xsave_area, uc->uc_mcontext.fpregs, runtime::rt().xsave_size);
+  if (const auto fpstate = reinterpret_cast<uint64_t>(uc.uc_mcontext.fpregs)) {
+    alignas(64) static thread_local uint8_t frame[16384];
+    const size_t n = std::min(sizeof frame, x86_64::exported_fpstate_size());
+    if (runtime::Dispatcher::read_guest(fpstate, frame, n) < 512) die_of_signal(SIGSEGV);
+    x86_64::import_fpstate(ts.xsave_area, frame);
+  }
+  // As the kernel's restore_altstack(): errors are not reported.
+  set_guest_altstack(uc_addr, uc.uc_stack);
   uint64_t mask;
-  std::memcpy(&mask, &uc->uc_sigmask, sizeof mask);
-  mask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+  std::memcpy(&mask, &uc.uc_sigmask, sizeof mask);
+  mask &= ~(sig_bit(SIGKILL) | sig_bit(SIGSTOP));
   set_mask(mask);
 }
 
 bool pending_signal_restarts() {
   const uint64_t set = pending.set;
   for (int sig = 1; sig <= kMaxSig; ++sig) {
-    if ((set & (1ull << (sig - 1))) && !(guest_actions[sig].flags & SA_RESTART)) return false;
+    if ((set & (sig_bit(sig))) && !(guest_actions[sig].flags & SA_RESTART)) return false;
   }
   return true;
 }
 
 void deliver_pending_signals(ThreadState& ts) {
   // Signals must not be queued while the queue is being drained.
-  sigset_t all, old;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &old);
-  uint64_t guest_mask;
-  std::memcpy(&guest_mask, &old, sizeof guest_mask);
+  const uint64_t old = block_all();
+  uint64_t guest_mask = old;
   ts.signal_pending = 0;
   uint64_t set = pending.set;
   pending.set = 0;
   for (int sig = 1; sig <= kMaxSig; ++sig) {
-    if (!(set & (1ull << (sig - 1)))) continue;
+    if (!(set & (sig_bit(sig)))) continue;
     const uint64_t h = guest_actions[sig].handler;
     if (h == reinterpret_cast<uint64_t>(SIG_IGN)) continue;
     if (h == reinterpret_cast<uint64_t>(SIG_DFL)) {
-      sigprocmask(SIG_SETMASK, &old, nullptr);
+      set_mask(old);
       die_of_signal(sig);  // the default action of a signal the guest reset meanwhile
     }
     // Several pending signals nest, as the kernel nests their frames.
@@ -337,7 +438,7 @@ void deliver_fault(ThreadState& ts) {
 
 void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc, uint64_t addr) {
   const uint64_t h = guest_actions[sig].handler;
-  const uint64_t blocked = current_mask() & (1ull << (sig - 1));
+  const uint64_t blocked = current_mask() & (sig_bit(sig));
   if (h <= 1 || blocked) {
     uint8_t code[16];
     size_t n = runtime::Dispatcher::read_guest(fault_pc, code, sizeof code);

@@ -13,6 +13,9 @@ namespace qplug::os {
 
 void install_signal_handlers();  // once, before the guest runs; sets up the altstack too
 void init_thread_signals();      // per thread: the host alternate signal stack
+// The host libc installs its own handlers for SIGCANCEL and SIGSETXID when the
+// process creates its first thread; puts the guest's dispositions back.
+void reinstall_reserved_signals();
 
 // Syscall emulation entry points; return the guest-visible result.
 int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigsetsize);

@@ -86,10 +86,25 @@ unsigned allocate_vcpu() {
 
 unsigned max_vcpus_seen() { return vcpus_seen.load(); }
 
+// glibc installs its SIGCANCEL and SIGSETXID handlers in the process's first
+// pthread_create (late_init), over the guest's. A throwaway thread makes that
+// happen before any guest thread exists, and the guest's dispositions go back.
+static void settle_host_thread_library() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pthread_t t;
+    if (pthread_create(
+            &t, nullptr, [](void*) -> void* { return nullptr; }, nullptr) == 0)
+      pthread_join(t, nullptr);
+    reinstall_reserved_signals();
+  });
+}
+
 int64_t create_guest_thread(ThreadState& parent, uint64_t flags, uint64_t stack, uint64_t ptid,
                             uint64_t ctid, uint64_t tls) {
   constexpr uint64_t kRequired = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
   if ((flags & kRequired) != kRequired) return -EINVAL;  // CLONE_VM without a thread: not emulated
+  settle_host_thread_library();
   auto* start = new ThreadStart;
   std::memcpy(start->gpr, parent.gpr, sizeof start->gpr);
   start->gpr[runtime::kRax] = 0;  // the child's clone returns 0
