@@ -150,8 +150,18 @@ bool handle_code_write(uint64_t addr) {
   // dispatcher's when it calls protect_translated).
   std::lock_guard translation(runtime::rt().dispatcher->mutex());
   std::lock_guard guard(mutex);
+  // Another thread's write to the same page may have faulted first and given
+  // the permission back after this write faulted: then the write can simply
+  // run again. Bounded, in case the page is read-only for a reason qplug
+  // did not see, which must reach the guest.
+  static thread_local uint64_t retried_page = 0, retries = 0;
   auto it = protected_pages.find(page);
-  if (it == protected_pages.end()) return false;
+  if (it == protected_pages.end()) {
+    retries = page == retried_page ? retries + 1 : 0;
+    retried_page = page;
+    return (prot_at(page) & PROT_WRITE) && retries < 1000;
+  }
+  retries = 0;
   for (uint64_t code_page : it->second)
     runtime::rt().dispatcher->invalidate(code_page, code_page + kPage);
   protected_pages.erase(it);
