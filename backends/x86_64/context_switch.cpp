@@ -1,6 +1,7 @@
 #include "x86_64/context_switch.h"
 
 #include <cerrno>
+#include <utility>
 
 #include "x86_64/asm_util.h"
 #include "x86_64/xstate.h"
@@ -108,11 +109,15 @@ ContextSwitch generate_context_switch(uint8_t* where, size_t capacity, int64_t t
   g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kSignal));
   g.jmp(host_return, Xbyak::CodeGenerator::T_NEAR);
 
-  g.align(16);
-  cs.fault_exit = const_cast<uint8_t*>(g.getCurr());
-  g.mov(g.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));
-  g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(ExitReason::kFault));
-  g.jmp(host_return, Xbyak::CodeGenerator::T_NEAR);
+  // Both leave with the guest state already stored by the signal handler.
+  for (auto [routine, reason] : {std::pair{&cs.fault_exit, ExitReason::kFault},
+                                 std::pair{&cs.code_changed_exit, ExitReason::kCodeChanged}}) {
+    g.align(16);
+    *routine = const_cast<uint8_t*>(g.getCurr());
+    g.mov(g.rsp, tls(QPLUG_TLS_FIELD(host_rsp)));
+    g.mov(tls(QPLUG_TLS_FIELD(exit_reason)), static_cast<uint32_t>(reason));
+    g.jmp(host_return, Xbyak::CodeGenerator::T_NEAR);
+  }
 
   // ---- lookup_miss (see runtime/thread_state.h on the lookup table) ----
   g.align(16);

@@ -35,6 +35,9 @@ struct ContextSwitch {
   // Where a fault handler sends a thread whose guest instruction faulted,
   // after storing the guest state: returns from enter() with kFault.
   uint8_t* fault_exit = nullptr;
+  // Where a write fault handler sends a thread whose write changed guest code
+  // that its running block was about to run: returns with kCodeChanged.
+  uint8_t* code_changed_exit = nullptr;
   // safe_syscall(nr, a1..a6): a syscall that does not start if a signal is
   // pending: if a handler interrupts it before the `syscall` instruction, it
   // moves the PC to `syscall_interrupted`, which returns -512 (ERESTARTSYS)

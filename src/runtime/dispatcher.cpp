@@ -73,11 +73,14 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   return len - rt().ctx.safe_copy(out, reinterpret_cast<const void*>(addr), len);
 }
 
-Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
+Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t max_insns) {
   const bool instruments = rt().tool->instruments();
   // Most blocks are short: read a little and more only when a block needs it.
+  // Code the guest may write is write-protected before it is read, never
+  // after (code_pages.h): a write that lands in between would be lost.
   uint8_t code[kMaxBlockInsns * 16];
   constexpr size_t kChunk = 256;
+  os::protect_translated(pc, pc + kChunk);
   size_t avail = read_guest(pc, code, kChunk);
   bool more = avail == kChunk;
   // Decoded in place into a buffer kept across translations: a DecodedInsn is
@@ -89,9 +92,10 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
   size_t off = 0;
   uint64_t cur = pc;
   size_t conditional_branches = 0;
-  const size_t max_insns = rt().options.one_insn_per_tb ? 1 : kMaxBlockInsns;
+  if (rt().options.one_insn_per_tb) max_insns = 1;
   while (n < max_insns) {
     if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
+      os::protect_translated(pc + avail, pc + avail + kChunk);
       const size_t got = read_guest(pc + avail, code + avail, kChunk);
       more = got == kChunk;
       avail += got;
@@ -157,7 +161,6 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
     std::exit(1);
   }
   rt().cache.commit(space, st.size, st.cold_size);
-  os::protect_translated(pc, b->guest_end);
   if (log_guest_code_) log_guest_code(rt().log, insns, decoder_);
   if (log_host_code_) log_host_code(rt().log, *b, decoder_);
   if (perf_map_) {
@@ -352,18 +355,46 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
   }
 }
 
+namespace {
+
+// The mark of the guest instruction whose host code holds `offset`, or null.
+const GuestMark* mark_at(const Block& b, uint32_t offset) {
+  const GuestMark* mark = nullptr;
+  for (const GuestMark& m : b.marks) {
+    if (m.host_offset > offset) break;
+    mark = &m;
+  }
+  if (!mark || (mark->exact && mark->host_offset != offset)) return nullptr;
+  return mark;
+}
+
+}  // namespace
+
+bool Dispatcher::write_hits_rest_of_block(const ucontext_t* uc, uint64_t begin, uint64_t end) {
+  std::lock_guard guard(mutex_);
+  const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
+  const Block* b = block_at_host(pc);
+  const GuestMark* mark = b ? mark_at(*b, static_cast<uint32_t>(pc - b->hot_code)) : nullptr;
+  if (!mark) return false;
+  // The rest starts at the next instruction's mark (marks ascend with the
+  // guest offset too); the writing instruction itself has been fetched.
+  uint64_t rest = b->guest_end;
+  for (const GuestMark& m : b->marks) {
+    if (m.guest_offset > mark->guest_offset) {
+      rest = b->guest_pc + m.guest_offset;
+      break;
+    }
+  }
+  return rest < b->guest_end && rest < end && b->guest_end > begin;
+}
+
 bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   std::lock_guard guard(mutex_);  // held by another thread at worst: it finishes translating
   const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   const Block* b = block_at_host(pc);
   if (!b) return false;
-  const auto offset = static_cast<uint32_t>(pc - b->hot_code);
-  const GuestMark* mark = nullptr;
-  for (const GuestMark& m : b->marks) {
-    if (m.host_offset > offset) break;
-    mark = &m;
-  }
-  if (!mark || (mark->exact && mark->host_offset != offset)) return false;
+  const GuestMark* mark = mark_at(*b, static_cast<uint32_t>(pc - b->hot_code));
+  if (!mark) return false;
   os::gregs_to_guest(uc->uc_mcontext.gregs, ts.gpr);
   if (mark->r11_spilled) ts.gpr[kR11] = ts.spill_r11;
   if (mark->scratch >= 0) ts.gpr[mark->scratch] = ts.spill_scratch;
@@ -403,6 +434,9 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     case ExitReason::kFault:
       os::deliver_fault(ts);
       break;
+    case ExitReason::kCodeChanged:
+      ts.next_block_alone = true;
+      break;
     case ExitReason::kInterrupt: {
       ts.rip = ts.exit_arg;
       DecodedInsn d;
@@ -438,8 +472,10 @@ void Dispatcher::handle_exit(ThreadState& ts) {
 }
 
 void Dispatcher::print_stats(FILE* out) const {
-  static const char* const names[] = {"none",   "link",      "indirect",    "syscall",
-                                      "signal", "interrupt", "unsupported", "fault"};
+  static const char* const names[] = {"none",        "link",   "indirect",
+                                      "syscall",     "signal", "interrupt",
+                                      "unsupported", "fault",  "code_changed"};
+  static_assert(std::size(names) == std::size(decltype(exit_counts_){}));
   std::fprintf(out, "qplug: %zu blocks translated; exits:", all_.size());
   for (size_t i = 0; i < std::size(names); ++i)
     std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
@@ -483,7 +519,16 @@ void Dispatcher::run(ThreadState& ts) {
     if (ts.signal_pending) os::deliver_pending_signals(ts);
     {
       std::lock_guard guard(mutex_);
-      Block* b = block_for(ts.rip);
+      Block* b;
+      if (ts.next_block_alone) {
+        // The store that changed code after it in its block runs on its own,
+        // so whatever follows it is translated from what it wrote.
+        ts.next_block_alone = false;
+        if (Block* old = blocks_.find(ts.rip)) invalidate_block(old);
+        b = translate(ts.rip, x86_64::EntryPlacement::kCold, 1);
+      } else {
+        b = block_for(ts.rip);
+      }
       ts.jump_target = reinterpret_cast<uint64_t>(b->body);
       if (log_exec_) log_block_entry(ts, *b);
       if (log_cpu_) log_cpu_state(ts);

@@ -43,6 +43,10 @@ class Dispatcher {
   // instruction's state (registers, flags, pc, vector state) from `uc` into
   // `ts`. False if `pc` is not at a guest instruction.
   bool guest_state_at_fault(const ucontext_t* uc, ThreadState& ts);
+  // For a write at host `pc` in translated code to guest [begin, end): true if
+  // the block running there has instructions after the writing one in that
+  // range, which its translation would run stale. Changes nothing.
+  bool write_hits_rest_of_block(const ucontext_t* uc, uint64_t begin, uint64_t end);
   // Drops every translation (plugin reset/uninstall). Only from the dispatcher
   // loop, never while translated code of this thread is running.
   void flush_all();
@@ -78,7 +82,8 @@ class Dispatcher {
   static size_t read_guest(uint64_t addr, void* out, size_t len);
 
  private:
-  Block* translate(uint64_t pc, x86_64::EntryPlacement entry);
+  Block* translate(uint64_t pc, x86_64::EntryPlacement entry,
+                   size_t max_insns = kMaxBlockInsns);
   void link(ExitStub* stub, Block* target);
   void publish(Block* b);  // enters b in the indirect-branch lookup table
   void unlink_exits(Block* b);
@@ -107,7 +112,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<Block>> all_;                     // owns every block, valid or not
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
-  unsigned long exit_counts_[8] = {};
+  unsigned long exit_counts_[9] = {};
   std::vector<std::function<void()>> deferred_;  // run at the next exit (at_next_exit)
   bool log_guest_code_ = false;                  // -d in_asm
   bool log_host_code_ = false;                   // -d out_asm

@@ -48,6 +48,8 @@ enum class ExitReason : uint64_t {
   kInterrupt,    // int3/ud2/hlt...: exit_arg = guest pc of the instruction
   kUnsupported,  // instruction qplug cannot run; exit_arg = guest pc
   kFault,        // a guest instruction faulted; the handler stored the guest state
+  kCodeChanged,  // a guest store changed code later in its own block; the handler
+                 // stored the guest state at the store, which runs alone next
 };
 
 // The indirect-branch lookup table maps a guest target to the host code that
@@ -111,6 +113,7 @@ struct alignas(64) ThreadState {
 
   // --- runtime only ---
   uint64_t vcpu_index;
+  bool next_block_alone;  // translate the next block as that one instruction (kCodeChanged)
 
   // This vCPU's row of static-plugin storage (qplug/vcpu_storage.h), reached
   // by translated code as %fs:(tls_offset() + offsetof(vcpu_row) + offset).

@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
+#include <vector>
 
 #include "runtime/dispatcher.h"
 #include "runtime/runtime.h"
@@ -120,6 +122,39 @@ void note_mprotect(uint64_t addr, uint64_t len, int prot) {
 void note_munmap(uint64_t addr, uint64_t len) {
   std::lock_guard guard(mutex);
   erase_range(addr, (addr + len + kPage - 1) & ~(kPage - 1));
+}
+
+void release_protection(uint64_t addr, uint64_t len) {
+  std::lock_guard guard(mutex);
+  const uint64_t end = (addr + len + kPage - 1) & ~(kPage - 1);
+  auto first = protected_pages.lower_bound(addr & ~(kPage - 1));
+  auto last = protected_pages.lower_bound(end);
+  for (auto it = first; it != last; ++it)
+    mprotect(reinterpret_cast<void*>(it->first), kPage, prot_at(it->first));
+  protected_pages.erase(first, last);
+}
+
+void note_mremap(uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len) {
+  std::lock_guard guard(mutex);
+  const uint64_t end = (addr + len + kPage - 1) & ~(kPage - 1);
+  split_at(addr);
+  split_at(end);
+  std::vector<std::pair<uint64_t, Region>> moved;
+  for (auto it = regions.lower_bound(addr); it != regions.end() && it->first < end; ++it)
+    moved.emplace_back(it->first - addr, it->second);
+  erase_range(addr, end);
+  const uint64_t new_end = (new_addr + new_len + kPage - 1) & ~(kPage - 1);
+  erase_range(new_addr, new_end);
+  for (auto& [offset, r] : moved) {
+    if (new_addr + offset >= new_end) break;
+    r.end = std::min(new_addr + (r.end - addr), new_end);
+    regions[new_addr + offset] = r;
+  }
+  // Growth extends the last part of the mapping, with its protection.
+  if (!moved.empty() && new_len > len) {
+    auto last = regions.upper_bound(new_end - 1);
+    if (last != regions.begin()) std::prev(last)->second.end = new_end;
+  }
 }
 
 void protect_translated(uint64_t begin, uint64_t end) {

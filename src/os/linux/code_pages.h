@@ -23,6 +23,12 @@ void note_mmap(uint64_t addr, uint64_t len, int prot, int flags = 0, int fd = -1
                uint64_t offset = 0);
 void note_mprotect(uint64_t addr, uint64_t len, int prot);
 void note_munmap(uint64_t addr, uint64_t len);
+// Before a guest mremap of [addr, addr + len): pages qplug write-protected
+// there get the guest's protection back (the kernel carries a mapping's
+// protection to where mremap moves it). After it succeeds, note_mremap moves
+// what is known of the range to [new_addr, new_addr + new_len).
+void release_protection(uint64_t addr, uint64_t len);
+void note_mremap(uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len);
 
 // Called after translating guest code in [begin, end): write-protects those of
 // its pages that the guest has mapped writable and executable, and, for code in

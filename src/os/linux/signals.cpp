@@ -133,10 +133,20 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
   auto& R = runtime::rt();
   auto* pc = reinterpret_cast<uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
   if (is_synchronous(sig) && info->si_code > 0) {
-    // A write to a page qplug protects because it holds translated code.
-    if (sig == SIGSEGV && info->si_code == SEGV_ACCERR &&
-        handle_code_write(reinterpret_cast<uint64_t>(info->si_addr)))
-      return;
+    // A write to a page qplug protects because it holds translated code. If
+    // the block doing the write was about to run code it changed, it must not
+    // go on: the writing instruction runs alone, and what follows it is
+    // translated afresh (QEMU's restart of the current TB with one insn).
+    if (sig == SIGSEGV && info->si_code == SEGV_ACCERR) {
+      const auto addr = reinterpret_cast<uint64_t>(info->si_addr);
+      if (handle_code_write(addr)) {
+        const uint64_t page = addr & ~uint64_t{4095};
+        if (R.cache.contains(pc) && R.dispatcher->write_hits_rest_of_block(uc, page, page + 4096) &&
+            R.dispatcher->guest_state_at_fault(uc, runtime::current_thread()))
+          uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(R.ctx.code_changed_exit);
+        return;
+      }
+    }
     if (pc >= R.ctx.copy_begin && pc < R.ctx.copy_end) {  // qplug reading guest memory
       uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(R.ctx.copy_fault);
       return;

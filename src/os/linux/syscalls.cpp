@@ -209,6 +209,11 @@ void dispatch_traced(ThreadState& ts) {
   dispatch_syscall(ts);
 }
 
+// Guest memory and its translations change as one step: the dispatcher's
+// lock is held from dropping the translations of a range to the end of the
+// syscall that changes the range, so that no thread translates the old
+// contents in between, and no thread finds a block the change made stale
+// (a munmap'd page mapped again by another thread with new code, say).
 void dispatch_syscall(ThreadState& ts) {
   const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
   const uint64_t a1 = ts.gpr[runtime::kRdi], a2 = ts.gpr[runtime::kRsi], a3 = ts.gpr[runtime::kRdx],
@@ -222,37 +227,45 @@ void dispatch_syscall(ThreadState& ts) {
     case SYS_arch_prctl:
       ret = emulate_arch_prctl(a1, a2);
       break;
-    case SYS_mmap:
+    case SYS_mmap: {
+      std::lock_guard guard(R.dispatcher->mutex());  // see above dispatch_syscall
+      if (a4 & MAP_FIXED) R.dispatcher->invalidate(a1, a1 + a2);
       ret = raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-      if (ret >= 0) {
-        if (a4 & MAP_FIXED) R.dispatcher->invalidate(ret, ret + a2);
+      if (ret >= 0)
         note_mmap(ret, a2, static_cast<int>(a3), static_cast<int>(a4), static_cast<int>(a5), a6);
-      }
       break;
-    case SYS_munmap:
+    }
+    case SYS_munmap: {
+      std::lock_guard guard(R.dispatcher->mutex());
+      R.dispatcher->invalidate(a1, a1 + a2);
       ret = raw_syscall(nr, a1, a2);
-      if (ret == 0) {
-        R.dispatcher->invalidate(a1, a1 + a2);
-        note_munmap(a1, a2);
-      }
+      if (ret == 0) note_munmap(a1, a2);
       break;
-    case SYS_mprotect:
+    }
+    case SYS_mprotect: {
+      std::lock_guard guard(R.dispatcher->mutex());
+      R.dispatcher->invalidate(a1, a1 + a2);
       ret = raw_syscall(nr, a1, a2, a3);
-      if (ret == 0) {
-        R.dispatcher->invalidate(a1, a1 + a2);
-        note_mprotect(a1, a2, static_cast<int>(a3));
-      }
+      if (ret == 0) note_mprotect(a1, a2, static_cast<int>(a3));
       break;
-    case SYS_mremap:
+    }
+    case SYS_mremap: {
+      std::lock_guard guard(R.dispatcher->mutex());
+      R.dispatcher->invalidate(a1, a1 + a2);
+      if (a4 & MREMAP_FIXED) R.dispatcher->invalidate(a5, a5 + a3);
+      release_protection(a1, a2);
       ret = raw_syscall(nr, a1, a2, a3, a4, a5);
-      if (ret >= 0) {
-        R.dispatcher->invalidate(a1, a1 + a2);
-        R.dispatcher->invalidate(ret, ret + a3);
-        note_munmap(a1, a2);
-        // A moved mapping keeps its protection; the old one is not known here.
-        note_mmap(ret, a3, PROT_READ | PROT_WRITE);
-      }
+      if (ret >= 0) note_mremap(a1, a2, static_cast<uint64_t>(ret), a3);
       break;
+    }
+    case SYS_madvise: {
+      // Advice that empties pages changes the code they hold.
+      std::lock_guard guard(R.dispatcher->mutex());
+      if (a3 == MADV_DONTNEED || a3 == MADV_FREE || a3 == MADV_REMOVE)
+        R.dispatcher->invalidate(a1, a1 + a2);
+      ret = raw_syscall(nr, a1, a2, a3);
+      break;
+    }
     case SYS_rt_sigaction:
       ret = guest_rt_sigaction(static_cast<int>(a1), a2, a3, a4);
       break;
