@@ -9,18 +9,24 @@ namespace {
 
 constexpr int64_t kNear = 3ll << 29;  // 1.5 GiB
 
-bool near(const uint8_t* base, uint64_t pc) {
+bool near(const uint8_t* base, size_t size, uint64_t pc) {
   const auto b = reinterpret_cast<int64_t>(base);
   const auto p = static_cast<int64_t>(pc);
-  return std::llabs(b - p) < kNear &&
-         std::llabs(b + static_cast<int64_t>(CodeCache::kZoneSize) - p) < kNear;
+  return std::llabs(b - p) < kNear && std::llabs(b + static_cast<int64_t>(size) - p) < kNear;
 }
 
 }  // namespace
 
+void CodeCache::set_zone_size(size_t bytes) {
+  zone_size_ = bytes;
+  cold_start_ = bytes / 4 * 3;
+}
+
 CodeCache::Zone* CodeCache::add_zone(void* mem) {
   const int n = n_zones_.load(std::memory_order_relaxed);
   zones_[n].base = static_cast<uint8_t*>(mem);
+  zones_[n].size = zone_size_;
+  zones_[n].cold_start = cold_start_;
   zones_[n].used = 0;
   zones_[n].cold_used = 0;
   n_zones_.store(n + 1, std::memory_order_release);
@@ -32,30 +38,48 @@ CodeCache::Zone* CodeCache::new_zone(uint64_t guest_pc, bool anywhere) {
   const int prot = PROT_READ | PROT_WRITE | PROT_EXEC;
   const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
   if (anywhere) {
-    void* mem = mmap(nullptr, kZoneSize, prot, flags, -1, 0);
+    void* mem = mmap(nullptr, zone_size_, prot, flags, -1, 0);
     return mem == MAP_FAILED ? nullptr : add_zone(mem);
   }
   static const int64_t offsets[] = {-(1ll << 28), 1ll << 28, -(3ll << 28), 3ll << 28,
                                     -(1ll << 30), 1ll << 30, -(5ll << 28), 5ll << 28};
   for (int64_t off : offsets) {
     const int64_t hint = (static_cast<int64_t>(guest_pc) + off) & ~0xffffll;
-    if (hint <= 0x10000 || hint + static_cast<int64_t>(kZoneSize) > (1ll << 47)) continue;
+    if (hint <= 0x10000 || hint + static_cast<int64_t>(zone_size_) > (1ll << 47)) continue;
     void* mem =
-        mmap(reinterpret_cast<void*>(hint), kZoneSize, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+        mmap(reinterpret_cast<void*>(hint), zone_size_, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
     if (mem != MAP_FAILED) return add_zone(mem);
   }
   return nullptr;
 }
 
+void CodeCache::release_unused() {
+  auto page_up = [](uint8_t* p) {
+    return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(p) + 4095) & ~uintptr_t{4095});
+  };
+  const int n = n_zones_.load(std::memory_order_relaxed);
+  for (int i = 0; i < n; ++i) {
+    Zone& z = zones_[i];
+    uint8_t* hot_end = page_up(z.base + z.used);
+    uint8_t* cold_begin = z.base + z.cold_start;
+    uint8_t* cold_end = page_up(cold_begin + z.cold_used);
+    if (hot_end < cold_begin) munmap(hot_end, static_cast<size_t>(cold_begin - hot_end));
+    if (cold_end < z.base + z.size)
+      munmap(cold_end, static_cast<size_t>(z.base + z.size - cold_end));
+    z.used = z.cold_start;  // full: nothing more goes here
+    z.cold_used = z.size - z.cold_start;
+  }
+}
+
 CodeCache::Reservation CodeCache::reserve(uint64_t guest_pc, size_t hot, size_t cold) {
   auto fits = [&](const Zone* z) {
-    return z && z->used + hot <= kColdStart && kColdStart + z->cold_used + cold <= kZoneSize;
+    return z && z->used + hot <= z->cold_start && z->cold_start + z->cold_used + cold <= z->size;
   };
   Zone* chosen = nullptr;
-  if (fits(last_) && near(last_->base, guest_pc)) chosen = last_;
+  if (fits(last_) && near(last_->base, last_->size, guest_pc)) chosen = last_;
   const int n = n_zones_.load(std::memory_order_relaxed);
   for (int i = 0; i < n && !chosen; ++i) {
-    if (fits(&zones_[i]) && near(zones_[i].base, guest_pc)) chosen = &zones_[i];
+    if (fits(&zones_[i]) && near(zones_[i].base, zones_[i].size, guest_pc)) chosen = &zones_[i];
   }
   // No zone near this code yet: try to place one, once per 1 GiB granule.
   const uint64_t granule = guest_pc >> 30;
@@ -71,20 +95,20 @@ CodeCache::Reservation CodeCache::reserve(uint64_t guest_pc, size_t hot, size_t 
   if (!chosen) chosen = new_zone(guest_pc, true);
   if (!fits(chosen)) return {};
   last_ = chosen;
-  return {chosen->base + chosen->used, chosen->base + kColdStart + chosen->cold_used};
+  return {chosen->base + chosen->used, chosen->base + chosen->cold_start + chosen->cold_used};
 }
 
 void CodeCache::commit(const Reservation& r, size_t hot_used, size_t cold_used) {
   // Keep blocks 16-byte aligned: branch targets decode faster.
   last_->used = static_cast<size_t>(r.hot - last_->base) + ((hot_used + 15) & ~size_t{15});
-  last_->cold_used = static_cast<size_t>(r.cold - last_->base) - kColdStart + cold_used;
+  last_->cold_used = static_cast<size_t>(r.cold - last_->base) - last_->cold_start + cold_used;
 }
 
 int CodeCache::zone_index(const void* host_pc) const {
   const auto* p = static_cast<const uint8_t*>(host_pc);
   const int n = n_zones_.load(std::memory_order_acquire);
   for (int i = 0; i < n; ++i) {
-    if (p >= zones_[i].base && p < zones_[i].base + kZoneSize) return i;
+    if (p >= zones_[i].base && p < zones_[i].base + zones_[i].size) return i;
   }
   return -1;
 }

@@ -16,9 +16,18 @@ namespace qplug::runtime {
 
 class CodeCache {
  public:
-  static constexpr size_t kZoneSize = 128u << 20;
-  static constexpr size_t kColdStart = kZoneSize / 4 * 3;
+  static constexpr size_t kDefaultZoneSize = 128u << 20;
   static constexpr int kMaxZones = 64;
+
+  // Zones of `bytes` (a multiple of 64 KiB) from now on; before the first
+  // reservation only. Smaller zones keep qplug within an address-space limit
+  // (RLIMIT_AS counts reserved, untouched memory too).
+  void set_zone_size(size_t bytes);
+  size_t zone_size() const { return zone_size_; }
+  // Gives the unused parts of every zone back to the kernel and closes them
+  // (new code goes to new zones, of the size set now): when the guest lowers
+  // its address-space limit below what qplug holds in reserve.
+  void release_unused();
 
   struct Reservation {
     uint8_t* hot = nullptr;  // nullptr when no memory can be had
@@ -38,8 +47,9 @@ class CodeCache {
  private:
   struct Zone {
     uint8_t* base = nullptr;
+    size_t size = 0, cold_start = 0;
     size_t used = 0;       // hot bytes, from base up
-    size_t cold_used = 0;  // cold bytes, from base + kColdStart up
+    size_t cold_used = 0;  // cold bytes, from base + cold_start up
   };
   Zone* new_zone(uint64_t guest_pc, bool anywhere);
   Zone* add_zone(void* mem);
@@ -47,6 +57,8 @@ class CodeCache {
   Zone zones_[kMaxZones];
   std::atomic<int> n_zones_{0};
   Zone* last_ = nullptr;
+  size_t zone_size_ = kDefaultZoneSize;
+  size_t cold_start_ = kDefaultZoneSize / 4 * 3;
 };
 
 }  // namespace qplug::runtime

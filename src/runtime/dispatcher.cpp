@@ -15,6 +15,7 @@
 #include "os/linux/signals.h"
 #include "os/linux/syscalls.h"
 #include "os/linux/ucontext_regs.h"
+#include "os/linux/vsyscall.h"
 #include "qplug/translation.h"
 #include "runtime/guest_symbols.h"
 #include "runtime/runtime.h"
@@ -73,6 +74,17 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   return len - rt().ctx.safe_copy(out, reinterpret_cast<const void*>(addr), len);
 }
 
+namespace {
+
+// Guest code as the CPU would run it: memory, but for the vsyscall page,
+// which the kernel emulates rather than lets be read.
+size_t read_code(uint64_t pc, uint8_t* out, size_t len) {
+  if (os::in_vsyscall_page(pc)) return os::vsyscall_code(pc, out, len);
+  return Dispatcher::read_guest(pc, out, len);
+}
+
+}  // namespace
+
 Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t max_insns) {
   const bool instruments = rt().tool->instruments();
   // Most blocks are short: read a little and more only when a block needs it.
@@ -81,7 +93,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
   uint8_t code[kMaxBlockInsns * 16];
   constexpr size_t kChunk = 256;
   os::protect_translated(pc, pc + kChunk);
-  size_t avail = read_guest(pc, code, kChunk);
+  size_t avail = read_code(pc, code, kChunk);
   bool more = avail == kChunk;
   // Decoded in place into a buffer kept across translations: a DecodedInsn is
   // about 1 KiB, and allocating, zeroing or copying them was a visible share of
@@ -96,7 +108,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
   while (n < max_insns) {
     if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
       os::protect_translated(pc + avail, pc + avail + kChunk);
-      const size_t got = read_guest(pc + avail, code + avail, kChunk);
+      const size_t got = read_code(pc + avail, code + avail, kChunk);
       more = got == kChunk;
       avail += got;
     }
@@ -150,7 +162,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
   const size_t max_cold = x86_64::max_cold_size(insns.size());
   const CodeCache::Reservation space = rt().cache.reserve(pc, max, max_cold);
   if (!space.hot) {
-    std::fprintf(stderr, "qplug: code cache exhausted\n");
+    std::fprintf(stderr, "%s\n", address_space_problem("the code cache").c_str());
     std::exit(1);
   }
   x86_64::EmitStatus st = x86_64::emit_block(insns, cur, {space.hot, max, space.cold, max_cold}, *b,

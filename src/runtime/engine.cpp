@@ -3,12 +3,15 @@
 // the guest, sets up the first vCPU and enters the dispatcher.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -50,20 +53,43 @@ std::vector<std::string> guest_environment(const cli::Options& o) {
   return env;
 }
 
+// Address space qplug reserves without using it yet (the guest's brk region,
+// code cache zones) counts against RLIMIT_AS like any mapping. Under a limit
+// (ulimit -v) it takes a share of the limit instead of its usual sizes, so a
+// program that runs natively within the limit runs under qplug too.
+struct Reservations {
+  uint64_t brk = uint64_t{1} << 30;
+  size_t code_zone = runtime::CodeCache::kDefaultZoneSize;
+};
+
+Reservations reservations_within(uint64_t limit) {
+  Reservations r;
+  if (limit == RLIM_INFINITY) return r;
+  auto share = [&](uint64_t fraction, uint64_t lo, uint64_t hi) {
+    return std::clamp<uint64_t>(limit / fraction, lo, hi) & ~uint64_t{0xffff};
+  };
+  r.brk = share(8, 1u << 20, r.brk);
+  r.code_zone = share(32, 1u << 20, r.code_zone);
+  return r;
+}
+
+Reservations reservations() {
+  struct rlimit limit;
+  return reservations_within(getrlimit(RLIMIT_AS, &limit) == 0 ? limit.rlim_cur : RLIM_INFINITY);
+}
+
 // The guest's program break starts after its bss, in the PROT_NONE region the
 // loader reserved there (the kernel's brk belongs to the host heap). When that
 // region is empty (a fixed-address program with neighbours), any address will do.
-void reserve_brk(const loader::GuestProgram& program) {
+void reserve_brk(const loader::GuestProgram& program, uint64_t size) {
   auto& b = runtime::rt().brk;
   uint64_t start = (program.main.highest + 4095) & ~uint64_t{4095};
   uint64_t end = program.brk_reserved_end;
   if (end <= start) {
-    constexpr uint64_t kReserve = 1ull << 30;
-    void* mem =
-        mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem == MAP_FAILED) fail(make_error("qplug: cannot reserve the guest's heap"));
+    void* mem = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) fail(make_error(runtime::address_space_problem("the guest's heap")));
     start = reinterpret_cast<uint64_t>(mem);
-    end = start + kReserve;
+    end = start + size;
   }
   b.start = b.current = b.mapped = start;
   b.limit = end;
@@ -99,6 +125,20 @@ int run_callout(const void* action) {
   return a.runner(a);
 }
 
+void fit_reservations(uint64_t limit) {
+  const Reservations r = reservations_within(limit);
+  GuestBrk& b = rt().brk;
+  const uint64_t keep_until = std::min(b.limit, (b.mapped + r.brk + 4095) & ~uint64_t{4095});
+  if (keep_until < b.limit) {
+    munmap(reinterpret_cast<void*>(keep_until), b.limit - keep_until);
+    b.limit = keep_until;
+  }
+  if (r.code_zone < rt().cache.zone_size()) {
+    rt().cache.set_zone_size(r.code_zone);
+    rt().cache.release_unused();
+  }
+}
+
 void finish_tool() {
   static bool done = false;  // once, even if an at_exit hook calls exit() (exit_group again)
   if (done || !rt().tool) return;
@@ -116,6 +156,20 @@ void outs(std::string_view text) {
 }
 
 int run_tool(int argc, char** argv, Tool& tool) {
+  // Out of host memory (an address-space limit, say): one line and exit 1,
+  // not std::bad_alloc's abort. Nothing here allocates.
+  std::set_new_handler([] {
+    struct rlimit limit;
+    char msg[160];
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      std::snprintf(msg, sizeof msg,
+                    "qplug: out of memory within the address space limit (%lu KiB, ulimit -v)\n",
+                    static_cast<unsigned long>(limit.rlim_cur >> 10));
+    else
+      std::snprintf(msg, sizeof msg, "qplug: out of memory\n");
+    if (write(2, msg, strlen(msg)) < 0) _exit(1);
+    _exit(1);
+  });
   std::vector<std::string> env_in;
   for (char** e = environ; *e; ++e) env_in.emplace_back(*e);
   Result<cli::Options> parsed = cli::parse_command_line(argc, argv, env_in);
@@ -170,8 +224,10 @@ int run_tool(int argc, char** argv, Tool& tool) {
   std::vector<PluginSpec> specs;
   for (const cli::PluginSpec& p : o.plugins) specs.push_back({p.path, p.args});
   if (Result<void> installed = tool.install(specs); !installed) fail(installed.error());
+  const Reservations reserved = reservations();
+  R.cache.set_zone_size(reserved.code_zone);
   Result<loader::GuestProgram> program =
-      loader::load_program(o.program, loader::LoadOptions{o.interp_prefix});
+      loader::load_program(o.program, loader::LoadOptions{o.interp_prefix, reserved.brk});
   if (!program) fail(program.error());
   R.program = std::move(*program);
   R.exe_path = o.program;
@@ -179,7 +235,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
   R.exe_realpath = realpath(o.program.c_str(), resolved) ? resolved : o.program;
   ssize_t n = readlink("/proc/self/exe", resolved, sizeof resolved - 1);
   R.qplug_path = n > 0 ? std::string(resolved, static_cast<size_t>(n)) : argv[0];
-  reserve_brk(R.program);
+  reserve_brk(R.program, reserved.brk);
 
   loader::StackRequest stack;
   stack.argv = o.guest_argv;

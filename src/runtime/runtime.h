@@ -44,6 +44,16 @@ struct Runtime {
 
 Runtime& rt();
 
+// The one-line error for memory qplug could not map for `what` ("the code
+// cache"), naming the address-space limit (ulimit -v) when one is set, as the
+// likely cause.
+std::string address_space_problem(const std::string& what);
+
+// The guest sets an address-space limit (RLIMIT_AS) of `limit` bytes: what
+// qplug holds in reserve and does not use (the guest's brk region, code cache
+// zones) shrinks to its share of that limit. Under the dispatcher's lock.
+void fit_reservations(uint64_t limit);
+
 // Ends the tool's run: flushes record buffers and runs its at_exit hooks,
 // once (exit_group, or death by signal; a hook may itself call exit).
 void finish_tool();

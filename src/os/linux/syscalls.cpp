@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -150,6 +151,34 @@ int64_t emulate_clone3(ThreadState& ts, uint64_t args_addr, uint64_t size) {
 void dispatch_syscall(ThreadState& ts);
 void dispatch_traced(ThreadState& ts);
 
+namespace {
+
+// Seccomp's strict mode, enforced by qplug on the guest's own system calls:
+// entered in the kernel it would also bind qplug's (translating new code,
+// the plugins' output, the exit_group that ends a process whose guest called
+// exit), and kill the process where the guest would have run on.
+thread_local bool seccomp_strict = false;
+
+constexpr long kPrSetSeccomp = 22, kSeccompModeStrict = 1, kSeccompSetModeStrict = 0;
+
+bool enters_strict_seccomp(long nr, uint64_t a1, uint64_t a2) {
+  return (nr == SYS_prctl && a1 == kPrSetSeccomp && a2 == kSeccompModeStrict) ||
+         (nr == SYS_seccomp && a1 == kSeccompSetModeStrict);
+}
+
+// The kernel's __secure_computing_strict: anything but read, write, exit and
+// rt_sigreturn ends the calling thread as if by SIGKILL.
+void check_strict_seccomp(ThreadState& ts, long nr) {
+  if (nr == SYS_read || nr == SYS_write || nr == SYS_exit || nr == SYS_rt_sigreturn) return;
+  if (runtime::rt().dispatcher->live_threads() <= 1) {
+    fflush(nullptr);
+    raw_syscall(SYS_kill, getpid(), SIGKILL);
+  }
+  exit_guest_thread(ts, 0);
+}
+
+}  // namespace
+
 void exit_group(int status) {
   runtime::finish_tool();
   if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
@@ -219,8 +248,13 @@ void dispatch_syscall(ThreadState& ts) {
   const uint64_t a1 = ts.gpr[runtime::kRdi], a2 = ts.gpr[runtime::kRsi], a3 = ts.gpr[runtime::kRdx],
                  a4 = ts.gpr[runtime::kR10], a5 = ts.gpr[runtime::kR8], a6 = ts.gpr[runtime::kR9];
   auto& R = runtime::rt();
+  if (seccomp_strict) check_strict_seccomp(ts, nr);
   int64_t ret;
-  switch (nr) {
+  switch (enters_strict_seccomp(nr, a1, a2) ? -1 : nr) {
+    case -1:
+      seccomp_strict = true;
+      ret = 0;
+      break;
     case SYS_brk:
       ret = emulate_brk(a1);
       break;
@@ -264,6 +298,21 @@ void dispatch_syscall(ThreadState& ts) {
       if (a3 == MADV_DONTNEED || a3 == MADV_FREE || a3 == MADV_REMOVE)
         R.dispatcher->invalidate(a1, a1 + a2);
       ret = raw_syscall(nr, a1, a2, a3);
+      break;
+    }
+    case SYS_setrlimit:
+    case SYS_prlimit64: {
+      // Lowering RLIMIT_AS below what qplug holds in reserve would leave no
+      // room for anything new: the reserves shrink first.
+      const bool self = nr == SYS_setrlimit || a1 == 0 || a1 == static_cast<uint64_t>(getpid());
+      const uint64_t resource = nr == SYS_setrlimit ? a1 : a2;
+      const uint64_t limit_addr = nr == SYS_setrlimit ? a2 : a3;
+      struct rlimit want;
+      std::lock_guard guard(R.dispatcher->mutex());
+      if (self && resource == RLIMIT_AS && limit_addr &&
+          runtime::Dispatcher::read_guest(limit_addr, &want, sizeof want) == sizeof want)
+        runtime::fit_reservations(want.rlim_cur);
+      ret = raw_syscall(nr, a1, a2, a3, a4);
       break;
     }
     case SYS_rt_sigaction:
