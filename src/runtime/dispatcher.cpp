@@ -51,6 +51,11 @@ void Dispatcher::add_thread(ThreadState* ts) {
   threads_.push_back(ts);
 }
 
+size_t Dispatcher::live_threads() const {
+  return static_cast<size_t>(std::count_if(
+      threads_.begin(), threads_.end(), [](const ThreadState* t) { return !t->separate_process; }));
+}
+
 void Dispatcher::forget_other_threads(ThreadState* self) {
   std::lock_guard guard(mutex_);
   threads_.assign(1, self);

@@ -63,7 +63,8 @@ class Dispatcher {
   // translated code or a syscall runs. Recursive: plugins called during
   // translation may call back into the dispatcher.
   std::recursive_mutex& mutex() { return mutex_; }
-  size_t live_threads() const { return threads_.size(); }
+  // Threads of this process (not clone(CLONE_VM) child processes).
+  size_t live_threads() const;
   // f(ThreadState&) for every live thread, with threads kept from coming and going.
   template <class F>
   void for_each_thread(F&& f) {

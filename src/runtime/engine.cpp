@@ -140,6 +140,9 @@ void fit_reservations(uint64_t limit) {
 }
 
 void finish_tool() {
+  // A clone(CLONE_VM) child shares the plugins' state with its parent, which
+  // reports it when it ends.
+  if (current_thread().separate_process) return;
   static bool done = false;  // once, even if an at_exit hook calls exit() (exit_group again)
   if (done || !rt().tool) return;
   done = true;

@@ -114,6 +114,10 @@ struct alignas(64) ThreadState {
   // --- runtime only ---
   uint64_t vcpu_index;
   bool next_block_alone;  // translate the next block as that one instruction (kCodeChanged)
+  // A clone(CLONE_VM) child process (os/linux/threads.h): it shares qplug's
+  // memory with its parent, so it ends without the tool's at-exit work and is
+  // not counted among its parent's threads.
+  bool separate_process;
 
   // This vCPU's row of static-plugin storage (qplug/vcpu_storage.h), reached
   // by translated code as %fs:(tls_offset() + offsetof(vcpu_row) + offset).

@@ -126,6 +126,15 @@ void detach_vcpu_row(ThreadState& ts) {
   r.current[v] = r.retired[v].get();
 }
 
+void lend_vcpu_row(const ThreadState& from, ThreadState& to) {
+  Rows& r = rows();
+  std::lock_guard guard(r.mutex);
+  std::memcpy(to.vcpu_row, from.vcpu_row, detail::kRowBytes);
+  std::memcpy(to.scoreboard_element, from.scoreboard_element, sizeof to.scoreboard_element);
+  if (from.vcpu_index < r.current.size()) r.current[from.vcpu_index] = to.vcpu_row;
+  detail::t_my_row = to.vcpu_row;  // meaningful on the thread about to run `to`
+}
+
 void flush_all_records() {
   std::vector<RecordBuffer*> buffers;
   unsigned n;

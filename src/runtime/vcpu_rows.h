@@ -11,6 +11,10 @@ void attach_vcpu_row(ThreadState& ts);
 // The thread stops (after its vcpu_exit hooks): flushes its record buffers
 // and keeps a copy of its row.
 void detach_vcpu_row(ThreadState& ts);
+// A vfork child runs its waiting parent's vCPU: `to` takes the row over from
+// `from` (its contents, record buffers included), and later gives it back
+// the same way.
+void lend_vcpu_row(const ThreadState& from, ThreadState& to);
 // Flushes every vCPU's record buffers (program exit, before at_exit hooks).
 void flush_all_records();
 

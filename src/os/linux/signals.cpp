@@ -39,7 +39,14 @@ constexpr uint64_t kSaRestorer = 0x04000000;
 constexpr uint64_t kAllSignals = ~uint64_t{0};
 constexpr int kSsAutodisarm = 1 << 31;
 
-KernelSigaction guest_actions[kMaxSig + 1];
+// The guest's dispositions, per process: every thread of the process points
+// at the same table, and a clone(CLONE_VM) child without CLONE_SIGHAND, a
+// process of its own in qplug's address space, at its own copy.
+struct SignalActions {
+  KernelSigaction action[kMaxSig + 1];
+};
+SignalActions process_actions;
+thread_local SignalActions* actions __attribute__((tls_model("initial-exec"))) = &process_actions;
 
 // The guest's alternate signal stack, as the kernel keeps it per task
 // (sas_ss_sp, sas_ss_size, sas_ss_flags).
@@ -157,7 +164,7 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       // which a death by the signal prints.
       ThreadState& ts = runtime::current_thread();
       const bool located = R.dispatcher->guest_state_at_fault(uc, ts);
-      if (guest_actions[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
+      if (actions->action[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
       if (!located) {
         char msg[160];
         snprintf(msg, sizeof msg, "qplug: internal error: signal %d in translated code at %p\n",
@@ -235,7 +242,7 @@ bool write_guest(uint64_t addr, const void* data, size_t len) {
 // or that does not fit the alternate stack is the kernel's force_sigsegv: the
 // process dies of SIGSEGV.
 uint64_t deliver(ThreadState& ts, int sig, const siginfo_t& info, uint64_t old_mask) {
-  KernelSigaction& act = guest_actions[sig];
+  KernelSigaction& act = actions->action[sig];
   const uint64_t interrupted_sp = ts.gpr[runtime::kRsp];
   uint64_t sp = interrupted_sp - 128;  // red zone
   const bool nested_altstack = on_guest_altstack(sp);
@@ -346,13 +353,21 @@ void install_signal_handlers() {
     // SIGSETXID): the guest, freshly exec'd, has the default there.
     const uint64_t handler = host_action(sig).handler;
     const bool inherited = handler == reinterpret_cast<uint64_t>(SIG_IGN);
-    guest_actions[sig].handler = reinterpret_cast<uint64_t>(inherited ? SIG_IGN : SIG_DFL);
-    if (is_synchronous(sig) || !inherited) install_host_action(sig, guest_actions[sig]);
+    actions->action[sig].handler = reinterpret_cast<uint64_t>(inherited ? SIG_IGN : SIG_DFL);
+    if (is_synchronous(sig) || !inherited) install_host_action(sig, actions->action[sig]);
   }
 }
 
+void* signal_actions() { return actions; }
+
+void use_signal_actions(void* table) { actions = static_cast<SignalActions*>(table); }
+
+void* copy_signal_actions() { return new SignalActions(*actions); }
+
+void free_signal_actions(void* table) { delete static_cast<SignalActions*>(table); }
+
 void reinstall_reserved_signals() {
-  for (int sig : {32, 33}) install_host_action(sig, guest_actions[sig]);
+  for (int sig : {32, 33}) install_host_action(sig, actions->action[sig]);
 }
 
 int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigsetsize) {
@@ -362,10 +377,10 @@ int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigset
   if (act && runtime::Dispatcher::read_guest(act, &next, sizeof next) != sizeof next)
     return -EFAULT;
   if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
-  const KernelSigaction old = guest_actions[sig];
+  const KernelSigaction old = actions->action[sig];
   if (act) {
     next.mask &= ~(sig_bit(SIGKILL) | sig_bit(SIGSTOP));
-    guest_actions[sig] = next;
+    actions->action[sig] = next;
     install_host_action(sig, next);
   }
   if (oact && !write_guest(oact, &old, sizeof old)) return -EFAULT;
@@ -415,7 +430,7 @@ void guest_rt_sigreturn(ThreadState& ts) {
 bool pending_signal_restarts() {
   const uint64_t set = pending.set;
   for (int sig = 1; sig <= kMaxSig; ++sig) {
-    if ((set & (sig_bit(sig))) && !(guest_actions[sig].flags & SA_RESTART)) return false;
+    if ((set & (sig_bit(sig))) && !(actions->action[sig].flags & SA_RESTART)) return false;
   }
   return true;
 }
@@ -429,7 +444,7 @@ void deliver_pending_signals(ThreadState& ts) {
   pending.set = 0;
   for (int sig = 1; sig <= kMaxSig; ++sig) {
     if (!(set & (sig_bit(sig)))) continue;
-    const uint64_t h = guest_actions[sig].handler;
+    const uint64_t h = actions->action[sig].handler;
     if (h == reinterpret_cast<uint64_t>(SIG_IGN)) continue;
     if (h == reinterpret_cast<uint64_t>(SIG_DFL)) {
       set_mask(old);
@@ -447,7 +462,7 @@ void deliver_fault(ThreadState& ts) {
 }
 
 void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc, uint64_t addr) {
-  const uint64_t h = guest_actions[sig].handler;
+  const uint64_t h = actions->action[sig].handler;
   const uint64_t blocked = current_mask() & (sig_bit(sig));
   if (h <= 1 || blocked) {
     uint8_t code[16];

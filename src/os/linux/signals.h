@@ -17,6 +17,14 @@ void init_thread_signals();      // per thread: the host alternate signal stack
 // process creates its first thread; puts the guest's dispositions back.
 void reinstall_reserved_signals();
 
+// The calling thread's table of guest dispositions (opaque), shared by the
+// threads of one guest process. A clone(CLONE_VM) child without
+// CLONE_SIGHAND is a process of its own and gets a copy.
+void* signal_actions();
+void use_signal_actions(void* table);
+void* copy_signal_actions();
+void free_signal_actions(void* table);
+
 // Syscall emulation entry points; return the guest-visible result.
 int64_t guest_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t sigsetsize);
 int64_t guest_sigaltstack(runtime::ThreadState& ts, uint64_t ss, uint64_t old_ss);

@@ -107,11 +107,9 @@ int64_t emulate_arch_prctl(uint64_t code, uint64_t addr) {
 
 int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
                       uint64_t tls) {
-  if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
-    return create_guest_thread(ts, flags, stack, ptid, ctid, tls);
-  // vfork shares the parent's memory, including qplug's own state while the
-  // parent waits inside the dispatcher: run it as a fork, as QEMU does.
-  flags &= ~static_cast<uint64_t>(CLONE_VM | CLONE_VFORK | CLONE_SETTLS);
+  if (flags & CLONE_THREAD) return create_guest_thread(ts, flags, stack, ptid, ctid, tls);
+  if (flags & CLONE_VM) return create_vm_child(ts, flags, stack, ptid, ctid, tls);
+  flags &= ~static_cast<uint64_t>(CLONE_VFORK | CLONE_SETTLS);
   fflush(nullptr);
   // No other thread may hold the translation lock across the fork: the child
   // would inherit it locked.
@@ -180,6 +178,7 @@ void check_strict_seccomp(ThreadState& ts, long nr) {
 }  // namespace
 
 void exit_group(int status) {
+  if (runtime::current_thread().separate_process) raw_syscall(SYS_exit_group, status);
   runtime::finish_tool();
   if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
   fflush(nullptr);
@@ -331,8 +330,10 @@ void dispatch_syscall(ThreadState& ts) {
       ret = emulate_clone(ts, a1, a2, a3, a4, a5);
       break;
     case SYS_fork:
-    case SYS_vfork:
       ret = emulate_clone(ts, SIGCHLD, 0, 0, 0, 0);
+      break;
+    case SYS_vfork:
+      ret = emulate_clone(ts, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
       break;
     case SYS_clone3:
       ret = emulate_clone3(ts, a1, a2);

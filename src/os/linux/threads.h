@@ -16,6 +16,13 @@ namespace qplug::os {
 int64_t create_guest_thread(runtime::ThreadState& parent, uint64_t flags, uint64_t stack,
                             uint64_t ptid, uint64_t ctid, uint64_t tls);
 
+// clone(CLONE_VM) without CLONE_THREAD, vfork included: a child process that
+// shares the guest's (and qplug's) memory, translated on a host thread record
+// of its own. Returns its pid, or -errno; with CLONE_VFORK, once it has
+// exec'd or exited.
+int64_t create_vm_child(runtime::ThreadState& parent, uint64_t flags, uint64_t stack, uint64_t ptid,
+                        uint64_t ctid, uint64_t tls);
+
 // The guest's exit(2) from one thread: the last thread's exit ends the process.
 [[noreturn]] void exit_guest_thread(runtime::ThreadState& ts, int status);
 
