@@ -822,8 +822,9 @@ QEMU_PLUGIN_API void *qemu_plugin_insn_haddr(const struct qemu_plugin_insn *insn
 /**
  * qemu_plugin_insn_disas() - disassembly of @insn.
  *
- * Return: a newly allocated string (AT&T syntax, "mnemonic operands"); the
- * caller frees it with g_free().
+ * Return: a newly allocated string the caller owns and frees with g_free():
+ * QEMU's text for x86-64, Capstone's AT&T syntax as "mnemonic operands" with
+ * one space even without operands ("retq ").
  */
 QEMU_PLUGIN_API char *qemu_plugin_insn_disas(const struct qemu_plugin_insn *insn);
 
