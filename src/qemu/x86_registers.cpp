@@ -99,16 +99,22 @@ constexpr uint64_t kX87Component = 1, kSseComponent = 2;
 // Control registers as QEMU's linux-user sets them up (target_cpu_copy_regs
 // and the CPU reset): protected mode with paging, long mode, and the CR4
 // bits of the features the CPU (here the host) offers.
+uint64_t compute_cr4() {
+  unsigned a, b, c, d;
+  __cpuid(1, a, b, c, d);
+  const uint64_t osxsave = (c & (1u << 26)) ? 0x40000 : 0;  // with XSAVE
+  return 0x10000 | osxsave | 0x200 | 0x20;                  // FSGSBASE, OSFXSR, PAE
+}
+
 uint64_t constant(uint16_t which) {
+  // CPUID once: in a virtual machine each one is an exit to the hypervisor,
+  // and execlog reg=* reads every register before every instruction.
+  static const uint64_t cr4 = compute_cr4();
   switch (which) {
     case kCr0:
       return 0x80010001;  // PG | WP | PE
-    case kCr4: {
-      unsigned a, b, c, d;
-      __cpuid(1, a, b, c, d);
-      const uint64_t osxsave = (c & (1u << 26)) ? 0x40000 : 0;  // with XSAVE
-      return 0x10000 | osxsave | 0x200 | 0x20;                  // FSGSBASE, OSFXSR, PAE
-    }
+    case kCr4:
+      return cr4;
     case kEfer:
       return 0x500;  // LMA | LME
     default:
@@ -281,13 +287,16 @@ bool write_guest_register(ThreadState& ts, size_t index, const uint8_t* in) {
       std::memcpy(area + kSt0 + 16 * r.arg, in, r.size);
       return true;
     case RegKind::kFctrl:
+      make_in_use(ts, kX87Component);
+      store<uint16_t>(area + kFcw, static_cast<uint16_t>(value));
+      return true;
     case RegKind::kFstat:
+      make_in_use(ts, kX87Component);
+      store<uint16_t>(area + kFsw, static_cast<uint16_t>(value));
+      return true;
     case RegKind::kFop:
       make_in_use(ts, kX87Component);
-      store<uint16_t>(area + (r.kind == RegKind::kFctrl   ? kFcw
-                              : r.kind == RegKind::kFstat ? kFsw
-                                                          : kFop),
-                      static_cast<uint16_t>(r.kind == RegKind::kFop ? value & 0x7ff : value));
+      store<uint16_t>(area + kFop, static_cast<uint16_t>(value & 0x7ff));
       return true;
     case RegKind::kFtag: {
       make_in_use(ts, kX87Component);
