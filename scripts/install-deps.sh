@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config
   libzydis-dev libxbyak-dev libboost-dev doctest-dev libbenchmark-dev libglib2.0-dev
+  libcapstone-dev  # qemu_plugin_insn_disas text, as QEMU formats it
   qemu-user
   # programs the end-to-end tests run natively and under qplug
   bash coreutils findutils grep sed gawk python3 perl sqlite3 gzip xz-utils zstd tar file

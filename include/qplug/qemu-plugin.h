@@ -1,8 +1,8 @@
 /*
  * qemu-plugin.h - the QEMU TCG plugin C interface, as qplug provides it.
  *
- * Written for qplug from the interface description in docs/abi.md (which in
- * turn follows qemu-abi.md); it contains no QEMU code. Plugins built against
+ * Written for qplug from the interface description in docs/abi.md; it
+ * contains no QEMU code. Plugins built against
  * QEMU's own header and plugins built against this one are interchangeable:
  * names, signatures, enum values and struct layouts are the same.
  *
@@ -341,16 +341,18 @@ enum qemu_plugin_hwaddr_operation_result {
  * @handle: pass to qemu_plugin_read_register() / qemu_plugin_write_register().
  * @name: register name as the gdbstub spells it ("rax", "rip", "xmm0"...);
  *        an interned string, never freed.
- * @feature: gdbstub feature the register belongs to; interned, never freed.
- * @is_readonly: (v6+) writes fail; the PC is read-only, use qemu_plugin_set_pc().
+ * @feature: gdbstub feature the register belongs to ("org.gnu.gdb.i386.core",
+ *           "org.gnu.gdb.i386.linux"); interned, never freed.
+ * @is_readonly: (v7) writes fail; only the PC is read-only, use qemu_plugin_set_pc().
  *
- * 24 bytes in v2-v5, 32 bytes from v6 on: index the GArray with this type.
+ * 24 bytes in v2-v6, 32 bytes in v7: the host sizes the GArray's elements by
+ * the version the plugin declares, so index it with this type.
  */
 typedef struct {
   struct qemu_plugin_register *handle;
   const char *name;
   const char *feature;
-#if QEMU_PLUGIN_API_VERSION >= 6
+#if QEMU_PLUGIN_API_VERSION >= 7
   bool is_readonly;
 #endif
 } qemu_plugin_reg_descriptor;
@@ -820,8 +822,9 @@ QEMU_PLUGIN_API void *qemu_plugin_insn_haddr(const struct qemu_plugin_insn *insn
 /**
  * qemu_plugin_insn_disas() - disassembly of @insn.
  *
- * Return: a newly allocated string (AT&T syntax, "mnemonic operands"); the
- * caller frees it with g_free().
+ * Return: a newly allocated string the caller owns and frees with g_free():
+ * QEMU's text for x86-64, Capstone's AT&T syntax as "mnemonic operands" with
+ * one space even without operands ("retq ").
  */
 QEMU_PLUGIN_API char *qemu_plugin_insn_disas(const struct qemu_plugin_insn *insn);
 
@@ -1056,8 +1059,13 @@ QEMU_PLUGIN_API uint64_t qemu_plugin_entry_code(void);
  * qemu_plugin_get_registers() - describe the current vCPU's registers (v2+).
  *
  * Call from vCPU context (vcpu_init or later). Return: a new GArray of
- * qemu_plugin_reg_descriptor (zero-terminated); the caller frees it with
- * g_array_free(). The handles in it stay valid for the whole run.
+ * qemu_plugin_reg_descriptor (zero-terminated) that the caller owns and frees
+ * with g_array_free(); the handles, names and features in it stay valid for
+ * the whole run. On x86-64 the list is qemu-x86_64's, in its order: rax rbx
+ * rcx rdx rsi rdi rbp rsp r8-r15 rip eflags cs ss ds es fs gs fs_base gs_base
+ * k_gs_base cr0 cr2 cr3 cr4 cr8 efer st0-st7 fctrl fstat ftag fiseg fioff
+ * foseg fooff fop xmm0-xmm15 mxcsr ("org.gnu.gdb.i386.core"), then orig_rax
+ * ("org.gnu.gdb.i386.linux").
  */
 QEMU_PLUGIN_API GArray *qemu_plugin_get_registers(void);
 
@@ -1084,7 +1092,8 @@ QEMU_PLUGIN_API bool qemu_plugin_read_register(struct qemu_plugin_register *hand
 /**
  * qemu_plugin_write_register() - set a register from @buf (v5 form).
  *
- * Needs RW_REGS context. Return: bytes written, -1 on failure.
+ * Needs RW_REGS context. @buf is read during the call only; fails for the
+ * PC. Return: bytes written, -1 on failure.
  */
 QEMU_PLUGIN_API int qemu_plugin_write_register(struct qemu_plugin_register *handle,
                                                GByteArray *buf);
@@ -1092,8 +1101,8 @@ QEMU_PLUGIN_API int qemu_plugin_write_register(struct qemu_plugin_register *hand
 /**
  * qemu_plugin_write_register() - set a register from @buf (v6+ form).
  *
- * Needs RW_REGS or RW_REGS_PC context; fails for read-only registers (the PC:
- * use qemu_plugin_set_pc()). Return: true on success.
+ * Needs RW_REGS or RW_REGS_PC context. @buf is read during the call only.
+ * Fails for the PC (use qemu_plugin_set_pc()). Return: true on success.
  */
 QEMU_PLUGIN_API bool qemu_plugin_write_register(struct qemu_plugin_register *handle,
                                                 GByteArray *buf);
@@ -1240,14 +1249,14 @@ QPLUG_QEMU_PLUGIN_ASSERT(offsetof(qemu_plugin_reg_descriptor, name) == 8,
                          "qemu_plugin_reg_descriptor.name");
 QPLUG_QEMU_PLUGIN_ASSERT(offsetof(qemu_plugin_reg_descriptor, feature) == 16,
                          "qemu_plugin_reg_descriptor.feature");
-#if QEMU_PLUGIN_API_VERSION >= 6
+#if QEMU_PLUGIN_API_VERSION >= 7
 QPLUG_QEMU_PLUGIN_ASSERT(offsetof(qemu_plugin_reg_descriptor, is_readonly) == 24,
                          "qemu_plugin_reg_descriptor.is_readonly");
 QPLUG_QEMU_PLUGIN_ASSERT(sizeof(qemu_plugin_reg_descriptor) == 32,
-                         "qemu_plugin_reg_descriptor is 32 bytes from v6");
+                         "qemu_plugin_reg_descriptor is 32 bytes in v7");
 #else
 QPLUG_QEMU_PLUGIN_ASSERT(sizeof(qemu_plugin_reg_descriptor) == 24,
-                         "qemu_plugin_reg_descriptor is 24 bytes in v2-v5");
+                         "qemu_plugin_reg_descriptor is 24 bytes in v2-v6");
 #endif
 #endif
 #if QEMU_PLUGIN_API_VERSION >= 4

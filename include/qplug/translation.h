@@ -97,7 +97,7 @@ class Insn : public detail::ActionSink {
   uint64_t vaddr() const;
   size_t size() const;
   std::span<const uint8_t> bytes() const;
-  // AT&T syntax, as qemu_plugin_insn_disas gives it.
+  // QEMU's text (Capstone, AT&T syntax), as qemu_plugin_insn_disas gives it.
   std::string disas() const;
   // The accesses the instruction makes, in QEMU's order (loads, then stores).
   size_t mem_count() const;

@@ -16,6 +16,7 @@
 #include "runtime/guest_symbols.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
+#include "x86_64/qemu_disas.h"
 
 using namespace qplug;
 
@@ -66,12 +67,10 @@ QPLUG_API const char* qemu_plugin_insn_symbol(const qemu_plugin_insn* insn) {
 QPLUG_API void* qemu_plugin_insn_haddr(const qemu_plugin_insn* insn) {
   return reinterpret_cast<void*>(insn->decoded->pc);
 }
-// AT&T syntax like QEMU's Capstone output: "mnemonic operands", and a trailing
-// space when there are no operands ("ret "). The caller frees it with g_free.
+// QEMU's text for the bytes (x86_64/qemu_disas.h). The caller frees it with g_free.
 QPLUG_API char* qemu_plugin_insn_disas(const qemu_plugin_insn* insn) {
-  std::string text = runtime::rt().dispatcher->decoder().format(*insn->decoded, /*att=*/true);
-  if (text.find(' ') == std::string::npos) text += ' ';
-  return g_strdup(text.c_str());
+  const auto& d = *insn->decoded;
+  return g_strdup(x86_64::qemu_disas_text(d.bytes, d.length(), d.pc).c_str());
 }
 
 // ---- memory access info (qemu_plugin_meminfo_t: MemOp << 4 | mmu_idx, rw << 16) ----

@@ -118,6 +118,9 @@ struct alignas(64) ThreadState {
   // memory with its parent, so it ends without the tool's at-exit work and is
   // not counted among its parent's threads.
   bool separate_process;
+  // The number of the thread's latest system call (0 before the first), which
+  // QEMU's linux-user reports as the register orig_rax.
+  uint64_t orig_rax;
 
   // This vCPU's row of static-plugin storage (qplug/vcpu_storage.h), reached
   // by translated code as %fs:(tls_offset() + offsetof(vcpu_row) + offset).

@@ -11,6 +11,7 @@
 #include "runtime/runtime.h"
 #include "runtime/tb_impl.h"
 #include "x86_64/memory_access.h"
+#include "x86_64/qemu_disas.h"
 
 namespace qplug {
 namespace {
@@ -132,10 +133,8 @@ std::span<const uint8_t> Insn::bytes() const {
   return {d.bytes, d.length()};
 }
 std::string Insn::disas() const {
-  std::string text = runtime::rt().dispatcher->decoder().format(insn_at(tb_, insn_), /*att=*/true);
-  // As qemu_plugin_insn_disas: a mnemonic without operands keeps its separator ("syscall ").
-  if (text.find(' ') == std::string::npos) text += ' ';
-  return text;
+  const x86_64::DecodedInsn& d = insn_at(tb_, insn_);
+  return x86_64::qemu_disas_text(d.bytes, d.length(), d.pc);
 }
 size_t Insn::mem_count() const { return x86_64::memory_accesses(insn_at(tb_, insn_)).size(); }
 MemOperandInfo Insn::mem(size_t i) const {

@@ -231,8 +231,8 @@ cmd_run() {
     v6)
       expect tb_cb -gt 0
       expect filtered == 0
-      expect regs -gt 16
-      expect rip_readonly == true
+      expect regs == 67
+      expect desc_size == 24
       expect rip_write == false
       expect rax_rw == true
       ;;
@@ -243,6 +243,9 @@ cmd_run() {
       expect vcpus == 1
       expect for_each == 1
       expect bad_userdata == 0
+      expect regs == 67
+      expect desc_size == 32
+      expect readonly == rip
       ;;
     cxx)
       expect tbs -gt 0
@@ -251,6 +254,22 @@ cmd_run() {
     *) fail "unknown plugin name $name" ;;
   esac
   echo "abi-$name: invariants hold"
+}
+
+# layout RUNNER PLUGIN VERSION: layout_plugin.c built for VERSION must report
+# its checks, none failed.
+cmd_layout() {
+  local runner=$1 plugin=$2 v=$3
+  local out status=0
+  # shellcheck disable=SC2086 # RUNNER may carry options
+  out=$($runner -d plugin -plugin "$plugin" /bin/sh -c 'echo layout-check' 2>&1) || status=$?
+  echo "$out" | grep "^layout-" || true
+  [[ $status == 0 ]] || fail "runner exited with $status: $out"
+  grep -qx 'layout-check' <<<"$out" || fail "the guest's output is missing: $out"
+  grep -Eq "^layout-v$v: checks=[1-9][0-9]* failures=0$" <<<"$out" ||
+    fail "layout-v$v: missing summary or failed checks"
+  ! grep -q "^layout-v$v: FAIL" <<<"$out" || fail "layout-v$v: failed checks"
+  echo "layout-v$v: every check holds"
 }
 
 cmd=${1:-}
@@ -262,8 +281,9 @@ case $cmd in
   plugin) cmd_plugin "$@" ;;
   compile) cmd_compile "$@" ;;
   run) cmd_run "$@" ;;
+  layout) cmd_layout "$@" ;;
   *)
-    echo "usage: $0 decls|reject|symbols|plugin|compile|run ..." >&2
+    echo "usage: $0 decls|reject|symbols|plugin|compile|run|layout ..." >&2
     exit 2
     ;;
 esac

@@ -59,7 +59,7 @@ CHECK(offsetof(qemu_plugin_u64, offset) == 8);
 CHECK(offsetof(qemu_plugin_reg_descriptor, handle) == 0);
 CHECK(offsetof(qemu_plugin_reg_descriptor, name) == 8);
 CHECK(offsetof(qemu_plugin_reg_descriptor, feature) == 16);
-#if V >= 6
+#if V >= 7
 CHECK(sizeof(qemu_plugin_reg_descriptor) == 32);
 CHECK(offsetof(qemu_plugin_reg_descriptor, is_readonly) == 24);
 #else

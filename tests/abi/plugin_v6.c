@@ -1,18 +1,19 @@
 /*
  * ABI test plugin, API version 6 (QEMU 11.0).
  *
- * New in v6: read/write_register return bool; register descriptors carry
- * is_readonly (32-byte elements); QEMU_PLUGIN_CB_RW_REGS_PC; set_pc; the
- * syscall filter (v6 form: receives the plugin id, sysret is uint64_t *).
- * Callbacks still receive the plugin id. At exit, one line:
+ * New in v6: read/write_register return bool; QEMU_PLUGIN_CB_RW_REGS_PC;
+ * set_pc; the syscall filter (v6 form: receives the plugin id, sysret is
+ * uint64_t *). Register descriptors are still the 24-byte v2 ones (no
+ * is_readonly). Callbacks still receive the plugin id. At exit, one line:
  *
  *   abi-v6: insns=N tb_cb=N syscalls=N syscall_rets=N filtered=N vcpus=N
- *           regs=N rip_readonly=true|false rip_write=true|false
- *           rax_rw=true|false   (one line)
+ *           regs=N desc_size=N rip_write=true|false rax_rw=true|false
+ *           (one line)
  *
  * In the first vCPU's init callback: regs counts the register descriptors,
- * rip_readonly is rip's flag (true), rip_write whether writing rip succeeded
- * (false), rax_rw whether rax could be read and written back (true).
+ * desc_size is the GArray's element size (24), rip_write whether writing rip
+ * succeeded (false), rax_rw whether rax could be read and written back
+ * (true).
  * Filter: syscall 4096 with a1 == 0x66CCFF returns 0xFFCC66 without running
  * (counted in filtered); syscall 4097 with a1 == 0x66CCFF continues at a2
  * via set_pc. Arguments: "quiet=on" suppresses the line.
@@ -31,8 +32,8 @@ typedef struct {
 } Counts;
 
 static struct qemu_plugin_scoreboard *counts;
-static unsigned regs_seen;
-static bool rip_readonly, rip_write = true, rax_rw;
+static unsigned regs_seen, desc_size;
+static bool rip_write = true, rax_rw;
 static bool quiet;
 
 #define SLOT(field) qemu_plugin_scoreboard_u64_in_struct(counts, Counts, field)
@@ -47,11 +48,11 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index) {
   GArray *regs = qemu_plugin_get_registers();
   struct qemu_plugin_register *rip = NULL, *rax = NULL;
   regs_seen = regs->len;
+  desc_size = g_array_get_element_size(regs);
   for (guint i = 0; i < regs->len; i++) {
     qemu_plugin_reg_descriptor *d = &g_array_index(regs, qemu_plugin_reg_descriptor, i);
     if (strcmp(d->name, "rip") == 0) {
       rip = d->handle;
-      rip_readonly = d->is_readonly;
     } else if (strcmp(d->name, "rax") == 0) {
       rax = d->handle;
     }
@@ -114,13 +115,11 @@ static void at_exit(qemu_plugin_id_t id, void *userdata) {
   if (!quiet) {
     g_autofree char *line = g_strdup_printf(
         "abi-v6: insns=%" PRIu64 " tb_cb=%" PRIu64 " syscalls=%" PRIu64 " syscall_rets=%" PRIu64
-        " filtered=%" PRIu64 " vcpus=%" PRIu64
-        " regs=%u rip_readonly=%s rip_write=%s"
-        " rax_rw=%s\n",
+        " filtered=%" PRIu64 " vcpus=%" PRIu64 " regs=%u desc_size=%u rip_write=%s rax_rw=%s\n",
         qemu_plugin_u64_sum(SLOT(insns)), qemu_plugin_u64_sum(SLOT(tb_cb)),
         qemu_plugin_u64_sum(SLOT(syscalls)), qemu_plugin_u64_sum(SLOT(syscall_rets)),
-        qemu_plugin_u64_sum(SLOT(filtered)), qemu_plugin_u64_sum(SLOT(vcpus)), regs_seen,
-        rip_readonly ? "true" : "false", rip_write ? "true" : "false", rax_rw ? "true" : "false");
+        qemu_plugin_u64_sum(SLOT(filtered)), qemu_plugin_u64_sum(SLOT(vcpus)), regs_seen, desc_size,
+        rip_write ? "true" : "false", rax_rw ? "true" : "false");
     qemu_plugin_outs(line);
   }
   qemu_plugin_scoreboard_free(counts);

@@ -7,10 +7,14 @@
  * one line:
  *
  *   abi-v7: insns=N tbs=N syscalls=N syscall_rets=N filtered=N vcpus=N
- *           for_each=N flushes=N bad_userdata=N   (one line)
+ *           for_each=N flushes=N bad_userdata=N regs=N desc_size=N
+ *           readonly=NAME,...   (one line)
  *
  * for_each: vCPUs visited by qemu_plugin_vcpu_for_each at exit.
  * bad_userdata: callbacks that received the wrong userdata (must be 0).
+ * regs, desc_size, readonly: in the first vCPU's init callback, the number of
+ * register descriptors, the GArray's element size (32: v7 adds is_readonly)
+ * and the registers marked read-only ("rip" alone, as in QEMU).
  * Filter: syscall 4096 with a1 == 0x66CCFF returns 0xFFCC66 without running.
  * Arguments: "quiet=on" suppresses the line.
  */
@@ -30,6 +34,8 @@ typedef struct {
   qemu_plugin_id_t id; /* v7 callbacks no longer receive it */
   struct qemu_plugin_scoreboard *counts;
   uint64_t for_each, flushes, bad_userdata;
+  unsigned regs, desc_size;
+  GString *readonly;
   bool quiet;
 } State;
 
@@ -48,6 +54,19 @@ static State *check(void *userdata) {
 static void vcpu_init(unsigned int vcpu_index, void *userdata) {
   State *s = check(userdata);
   qemu_plugin_u64_add(SLOT(s, vcpus), vcpu_index, 1);
+  if (vcpu_index != 0) {
+    return;
+  }
+  GArray *regs = qemu_plugin_get_registers();
+  s->regs = regs->len;
+  s->desc_size = g_array_get_element_size(regs);
+  for (guint i = 0; i < regs->len; i++) {
+    qemu_plugin_reg_descriptor *d = &g_array_index(regs, qemu_plugin_reg_descriptor, i);
+    if (d->is_readonly) {
+      g_string_append_printf(s->readonly, "%s%s", s->readonly->len ? "," : "", d->name);
+    }
+  }
+  g_array_free(regs, TRUE);
 }
 
 static void vcpu_event(unsigned int vcpu_index, void *userdata) {
@@ -117,14 +136,16 @@ static void at_exit(void *userdata) {
     g_autofree char *line = g_strdup_printf(
         "abi-v7: insns=%" PRIu64 " tbs=%" PRIu64 " syscalls=%" PRIu64 " syscall_rets=%" PRIu64
         " filtered=%" PRIu64 " vcpus=%" PRIu64 " for_each=%" PRIu64 " flushes=%" PRIu64
-        " bad_userdata=%" PRIu64 "\n",
+        " bad_userdata=%" PRIu64 " regs=%u desc_size=%u readonly=%s\n",
         qemu_plugin_u64_sum(SLOT(s, insns)), qemu_plugin_u64_sum(SLOT(s, tbs)),
         qemu_plugin_u64_sum(SLOT(s, syscalls)), qemu_plugin_u64_sum(SLOT(s, syscall_rets)),
         qemu_plugin_u64_sum(SLOT(s, filtered)), qemu_plugin_u64_sum(SLOT(s, vcpus)), s->for_each,
-        s->flushes, s->bad_userdata);
+        s->flushes, s->bad_userdata, s->regs, s->desc_size,
+        s->readonly->len ? s->readonly->str : "none");
     qemu_plugin_outs(line);
   }
   qemu_plugin_scoreboard_free(s->counts);
+  g_string_free(s->readonly, TRUE);
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
@@ -141,6 +162,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     return 1;
   }
   state.id = id;
+  state.readonly = g_string_new(NULL);
   state.counts = qemu_plugin_scoreboard_new(sizeof(Counts));
   qemu_plugin_register_vcpu_init_cb(id, vcpu_init, &state);
   qemu_plugin_register_vcpu_exit_cb(id, vcpu_event, &state);

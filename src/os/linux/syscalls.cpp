@@ -188,6 +188,7 @@ void exit_group(int status) {
 
 void handle_syscall(ThreadState& ts) {
   auto& R = runtime::rt();
+  ts.orig_rax = ts.gpr[runtime::kRax];
   if (R.tool->watches_syscalls()) {
     const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
     const SyscallArgs args = {ts.gpr[runtime::kRdi],
