@@ -3,6 +3,7 @@
 // the guest, sets up the first vCPU and enters the dispatcher.
 #include <cpuid.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -32,6 +33,16 @@ using namespace qplug;
 
 [[noreturn]] void fail(const Error& e) {
   std::fprintf(stderr, "%s\n", e.message.c_str());
+  if (e.signal != 0) {
+    // No guest instruction has run: plugins see no exit, as natively nothing started.
+    std::fflush(nullptr);
+    signal(e.signal, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, e.signal);
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    raise(e.signal);
+  }
   std::exit(e.exit_status);
 }
 
