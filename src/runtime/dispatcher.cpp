@@ -72,12 +72,16 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   return len - rt().ctx.safe_copy(out, reinterpret_cast<const void*>(addr), len);
 }
 
+size_t Dispatcher::read_code(uint64_t addr, void* out, size_t len) {
+  return read_guest(addr, out, os::executable_bytes(addr, len));
+}
+
 Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
   const bool instruments = rt().tool->instruments();
   // Most blocks are short: read a little and more only when a block needs it.
   uint8_t code[kMaxBlockInsns * 16];
   constexpr size_t kChunk = 256;
-  size_t avail = read_guest(pc, code, kChunk);
+  size_t avail = read_code(pc, code, kChunk);
   bool more = avail == kChunk;
   // Decoded in place into a buffer kept across translations: a DecodedInsn is
   // about 1 KiB, and allocating, zeroing or copying them was a visible share of
@@ -91,7 +95,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry) {
   const size_t max_insns = rt().options.one_insn_per_tb ? 1 : kMaxBlockInsns;
   while (n < max_insns) {
     if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
-      const size_t got = read_guest(pc + avail, code + avail, kChunk);
+      const size_t got = read_code(pc + avail, code + avail, kChunk);
       more = got == kChunk;
       avail += got;
     }
@@ -400,24 +404,10 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     case ExitReason::kFault:
       os::deliver_fault(ts);
       break;
-    case ExitReason::kInterrupt: {
+    case ExitReason::kInterrupt:
       ts.rip = ts.exit_arg;
-      DecodedInsn d;
-      uint8_t code[16];
-      size_t n = read_guest(ts.rip, code, sizeof code);
-      if (n == 0) {
-        os::raise_synchronous(ts, SIGSEGV, SEGV_MAPERR, ts.rip, ts.rip);
-      } else if (!decoder_.decode(code, n, ts.rip, d) || d.insn.mnemonic == ZYDIS_MNEMONIC_UD2 ||
-                 d.insn.mnemonic == ZYDIS_MNEMONIC_UD0 || d.insn.mnemonic == ZYDIS_MNEMONIC_UD1) {
-        os::raise_synchronous(ts, SIGILL, ILL_ILLOPN, ts.rip, ts.rip);
-      } else if (d.insn.mnemonic == ZYDIS_MNEMONIC_INT3) {
-        ts.rip = d.next_pc();  // the kernel reports int3 after the instruction
-        os::raise_synchronous(ts, SIGTRAP, SI_KERNEL, ts.rip, 0);
-      } else {
-        os::raise_synchronous(ts, SIGSEGV, SI_KERNEL, ts.rip, 0);  // hlt, int n, privileged
-      }
+      raise_trap(ts);
       break;
-    }
     case ExitReason::kUnsupported: {
       uint8_t code[16];
       size_t n = read_guest(ts.exit_arg, code, sizeof code);
@@ -431,6 +421,33 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     }
     case ExitReason::kNone:
       break;
+  }
+}
+
+void Dispatcher::raise_trap(ThreadState& ts) {
+  DecodedInsn d;
+  uint8_t code[16] = {};
+  const size_t n = read_code(ts.rip, code, sizeof code);
+  bool decoded = n > 0 && decoder_.decode(code, n, ts.rip, d);
+  // Cut short by a page it cannot fetch from (unmapped, not executable, or a
+  // file page past the end of its file): the fetch faults there, unless the
+  // bytes it has are invalid whatever follows.
+  if (!decoded && n < sizeof code && decoder_.decode(code, sizeof code, ts.rip, d)) {
+    const uint64_t addr = ts.rip + n;
+    if (os::executable_bytes(addr, 1) == 0) {
+      os::raise_synchronous(ts, SIGSEGV, SEGV_ACCERR, ts.rip, addr);
+    } else {
+      const os::CopyFault f = os::last_copy_fault();
+      os::raise_synchronous(ts, f.sig, f.code, ts.rip, addr);
+    }
+  } else if (!decoded || d.insn.mnemonic == ZYDIS_MNEMONIC_UD2 ||
+             d.insn.mnemonic == ZYDIS_MNEMONIC_UD0 || d.insn.mnemonic == ZYDIS_MNEMONIC_UD1) {
+    os::raise_synchronous(ts, SIGILL, ILL_ILLOPN, ts.rip, ts.rip);
+  } else if (d.insn.mnemonic == ZYDIS_MNEMONIC_INT3) {
+    ts.rip = d.next_pc();  // the kernel reports int3 after the instruction
+    os::raise_synchronous(ts, SIGTRAP, SI_KERNEL, ts.rip, 0);
+  } else {
+    os::raise_synchronous(ts, SIGSEGV, SI_KERNEL, ts.rip, 0);  // hlt, int n, privileged
   }
 }
 
