@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -353,6 +354,20 @@ void Dispatcher::force_exit(const ucontext_t* uc) {
   }
 }
 
+// The host kernel's signal frame holds only the state it saved, which can be
+// less than all of XCR0 (AMX tiles without permission for them): copying
+// more reads past the frame, off the end of the signal stack. The frame's
+// software-reserved bytes (struct _fpx_sw_bytes, at byte 464) give its size.
+static size_t frame_xstate_size(const void* fpregs, size_t max) {
+  constexpr uint32_t kXstateMagic1 = 0x46505853;  // FP_XSTATE_MAGIC1
+  const auto* sw = static_cast<const uint8_t*>(fpregs) + 464;
+  uint32_t magic, size;
+  std::memcpy(&magic, sw, sizeof magic);
+  std::memcpy(&size, sw + 16, sizeof size);                       // xstate_size
+  if (magic != kXstateMagic1) return std::min<size_t>(max, 512);  // fxsave only
+  return std::min<size_t>(max, size);
+}
+
 bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   std::lock_guard guard(mutex_);  // held by another thread at worst: it finishes translating
   const auto* pc = reinterpret_cast<const uint8_t*>(uc->uc_mcontext.gregs[REG_RIP]);
@@ -372,7 +387,8 @@ bool Dispatcher::guest_state_at_fault(const ucontext_t* uc, ThreadState& ts) {
   if (!b->merged_adds.empty()) undo_merged_adds(b->merged_adds, mark->guest_offset, ts);
   ts.rflags = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_EFL]);
   if (uc->uc_mcontext.fpregs)  // the kernel's frame holds the standard XSAVE layout
-    std::memcpy(ts.xsave_area, uc->uc_mcontext.fpregs, rt().xsave_size);
+    std::memcpy(ts.xsave_area, uc->uc_mcontext.fpregs,
+                frame_xstate_size(uc->uc_mcontext.fpregs, rt().xsave_size));
   return true;
 }
 
