@@ -61,12 +61,13 @@ std::vector<std::string> guest_environment(const cli::Options& o) {
   return env;
 }
 
-// The guest's program break starts after its bss, in the PROT_NONE region the
-// loader reserved there (the kernel's brk belongs to the host heap). When that
-// region is empty (a fixed-address program with neighbours), any address will do.
+// The guest's program break starts a page after its bss, in the PROT_NONE
+// region the loader reserved there (the kernel's brk belongs to the host heap).
+// When that region is empty (a fixed-address program with neighbours), any
+// address will do.
 void reserve_brk(const loader::GuestProgram& program) {
   auto& b = runtime::rt().brk;
-  uint64_t start = (program.main.highest + 4095) & ~uint64_t{4095};
+  uint64_t start = program.brk_start;
   uint64_t end = program.brk_reserved_end;
   if (end <= start) {
     constexpr uint64_t kReserve = 1ull << 30;

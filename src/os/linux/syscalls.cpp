@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cli/strace.h"
+#include "loader/elf_loader.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/exec.h"
 #include "os/linux/raw_syscall.h"
@@ -54,6 +56,18 @@ bool is_restartable(long nr) {
     default:
       return true;
   }
+}
+
+// The first address of [lo, hi) that qplug holds reserved for the guest where
+// the kernel would have nothing mapped: the brk beyond the pages in use, and
+// the images' holes.
+uint64_t first_guest_hole(uint64_t lo, uint64_t hi) {
+  auto& R = runtime::rt();
+  uint64_t first = loader::first_hole(R.program, lo, hi);
+  const runtime::GuestBrk& b = R.brk;
+  if (b.mapped < hi && b.limit > lo && b.limit > b.mapped)
+    first = std::min(first, std::max(b.mapped, lo));
+  return first;
 }
 
 bool is_own_exe(const char* path) {
@@ -227,6 +241,7 @@ void dispatch_syscall(ThreadState& ts) {
       if (ret >= 0) {
         if (a4 & MAP_FIXED) R.dispatcher->invalidate(ret, ret + a2);
         note_mmap(ret, a2, static_cast<int>(a3), static_cast<int>(a4), static_cast<int>(a5), a6);
+        loader::forget_holes(R.program, ret, ret + a2);
       }
       break;
     case SYS_munmap:
@@ -234,15 +249,22 @@ void dispatch_syscall(ThreadState& ts) {
       if (ret == 0) {
         R.dispatcher->invalidate(a1, a1 + a2);
         note_munmap(a1, a2);
+        loader::forget_holes(R.program, a1, a1 + a2);
       }
       break;
-    case SYS_mprotect:
-      ret = raw_syscall(nr, a1, a2, a3);
-      if (ret == 0) {
-        R.dispatcher->invalidate(a1, a1 + a2);
-        note_mprotect(a1, a2, static_cast<int>(a3));
+    case SYS_mprotect: {
+      // Where qplug holds pages the kernel would leave unmapped, mprotect must
+      // stop as natively: it changes the mappings before the hole, then fails.
+      const uint64_t end = a1 + ((a2 + 4095) & ~uint64_t{4095});
+      const uint64_t hole = (a1 & 4095) == 0 && end > a1 ? first_guest_hole(a1, end) : end;
+      ret = raw_syscall(nr, a1, hole - a1, a3);
+      if (ret == 0 && hole > a1) {
+        R.dispatcher->invalidate(a1, hole);
+        note_mprotect(a1, hole - a1, static_cast<int>(a3));
       }
+      if (ret == 0 && hole < end) ret = -ENOMEM;
       break;
+    }
     case SYS_mremap:
       ret = raw_syscall(nr, a1, a2, a3, a4, a5);
       if (ret >= 0) {
@@ -251,6 +273,7 @@ void dispatch_syscall(ThreadState& ts) {
         note_munmap(a1, a2);
         // A moved mapping keeps its protection; the old one is not known here.
         note_mmap(ret, a3, PROT_READ | PROT_WRITE);
+        loader::forget_holes(R.program, ret, ret + a3);
       }
       break;
     case SYS_rt_sigaction:
