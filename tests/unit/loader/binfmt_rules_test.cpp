@@ -307,3 +307,21 @@ TEST_CASE("what qplug reserves where the kernel leaves holes is known as holes")
   CHECK(first_hole(p, b - 0x1000, b) == b - 0x1000);
   unmap_program(p);
 }
+
+TEST_CASE("an ET_DYN's p_align: aligned anywhere, up to 2^47 where only address 0 is left") {
+  TestElf e = dyn_image();
+  e.ph[1].p_align = e.ph[2].p_align = uint64_t{1} << 40;  // too big to reserve the slack
+  TempDir dir;
+  with_loaded(dir.write("tb", e), [](const GuestProgram& p) {
+    CHECK(p.main.load_bias % (uint64_t{1} << 40) == 0);
+    CHECK(p.main.load_bias != 0);
+    CHECK(perms_at(p.main.lowest) == "r-xp");
+  });
+  // maximum_alignment() rounds the kernel's base down to 0.
+  e.ph[2].p_align = uint64_t{1} << 63;
+  auto plan = detail::plan_image(parsed(e), detail::PlanContext{});
+  REQUIRE(plan.ok());
+  CHECK(plan->fixed);
+  CHECK(plan->bias == 0);
+  CHECK(plan->ranges.front().first == 0);
+}
