@@ -11,6 +11,9 @@ namespace qplug {
 struct Error {
   std::string message;  // one line, no trailing newline, names the problem
   int exit_status = 1;  // what `qplug` exits with when this error is fatal
+  // Non-zero: when fatal, qplug dies of this signal instead of exiting, as the
+  // kernel kills a process whose execve fails after the point of no return.
+  int signal = 0;
 };
 
 template <class T>

@@ -1,8 +1,10 @@
 // ELF header validation: shared by load_program and by execve following,
 // where a guest exec of a foreign binary must fail with a readable message.
 #include <elf.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -79,67 +81,62 @@ uint64_t page_size() {
   return size;
 }
 
-std::string header_problem(const uint8_t* bytes, size_t size) {
+Error exec_failure(std::string message) {
+  Error e = make_error(std::move(message));
+  e.signal = SIGSEGV;
+  return e;
+}
+
+std::string header_problem(const uint8_t* bytes, size_t size, uint64_t file_size, Role role) {
   if (bytes == nullptr || size < SELFMAG || memcmp(bytes, ELFMAG, SELFMAG) != 0) {
     return "not an ELF file";
   }
-  // Class and byte order first: a foreign binary should be named as such even
-  // if it is shorter than our 64-byte header.
-  if (size > EI_CLASS) {
-    if (bytes[EI_CLASS] == ELFCLASS32) {
-      return "32-bit ELF (ELFCLASS32) is not supported, only x86-64";
-    }
-    if (bytes[EI_CLASS] != ELFCLASS64) {
-      return format("corrupt ELF header: invalid class %u", bytes[EI_CLASS]);
-    }
-  }
-  if (size > EI_DATA) {
-    if (bytes[EI_DATA] == ELFDATA2MSB) {
-      return "big-endian ELF (ELFDATA2MSB) is not supported, only x86-64";
-    }
-    if (bytes[EI_DATA] != ELFDATA2LSB) {
-      return format("corrupt ELF header: invalid data encoding %u", bytes[EI_DATA]);
-    }
-  }
-  if (size < sizeof(Elf64_Ehdr)) {
-    return format("corrupt ELF header: truncated to %zu bytes (the ELF header has %zu)", size,
-                  sizeof(Elf64_Ehdr));
-  }
-  Elf64_Ehdr eh;
-  memcpy(&eh, bytes, sizeof eh);
+  Elf64_Ehdr eh{};
+  memcpy(&eh, bytes, std::min(size, sizeof eh));
+  std::string problem;
   if (eh.e_machine != EM_X86_64) {
     const char* name = machine_name(eh.e_machine);
-    if (name != nullptr) {
-      return format("ELF for machine %u (%s) is not supported, only x86-64", eh.e_machine, name);
-    }
-    return format("ELF for machine %u is not supported, only x86-64", eh.e_machine);
+    problem =
+        name != nullptr
+            ? format("ELF for machine %u (%s) is not supported, only x86-64", eh.e_machine, name)
+            : format("ELF for machine %u is not supported, only x86-64", eh.e_machine);
+  } else if (role == Role::kProgram && eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
+    problem = format("ELF type %u (%s) is not an executable (ET_EXEC or ET_DYN)", eh.e_type,
+                     type_name(eh.e_type));
+  } else if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
+    problem = format("corrupt ELF header: e_phentsize is %u, expected %zu", eh.e_phentsize,
+                     sizeof(Elf64_Phdr));
+  } else if (eh.e_phnum == 0) {
+    problem = "corrupt ELF header: no program headers";
+  } else if (uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > kMaxPhdrTableBytes) {
+    problem = format("corrupt ELF header: too many program headers (%u, at most %" PRIu64 ")",
+                     eh.e_phnum, kMaxPhdrTableBytes / sizeof(Elf64_Phdr));
+  } else if (eh.e_phoff > UINT64_MAX - uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr)) {
+    problem = format("corrupt ELF header: program header table (offset 0x%" PRIx64
+                     ") is outside the file",
+                     eh.e_phoff);
   }
-  if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
-    return format("ELF type %u (%s) is not an executable (ET_EXEC or ET_DYN)", eh.e_type,
-                  type_name(eh.e_type));
+  if (problem.empty()) return "";
+  // The kernel reads any header as 64-bit little-endian x86-64 (it accepts one
+  // whose EI_CLASS or EI_DATA says otherwise); a real foreign one fails above,
+  // and is named for what it is.
+  if (size > EI_CLASS && bytes[EI_CLASS] == ELFCLASS32) {
+    return "32-bit ELF (ELFCLASS32) is not supported, only x86-64";
   }
-  if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
-    return format("corrupt ELF header: e_phentsize is %u, expected %zu", eh.e_phentsize,
-                  sizeof(Elf64_Phdr));
+  if (size > EI_DATA && bytes[EI_DATA] == ELFDATA2MSB) {
+    return "big-endian ELF (ELFDATA2MSB) is not supported, only x86-64";
   }
-  if (eh.e_phnum == 0) return "corrupt ELF header: no program headers";
-  uint64_t table = uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr);
-  if (table > kMaxPhdrTableBytes) {
-    return format("corrupt ELF header: too many program headers (%u, at most %" PRIu64 ")",
-                  eh.e_phnum, kMaxPhdrTableBytes / sizeof(Elf64_Phdr));
+  if (file_size < sizeof(Elf64_Ehdr)) {
+    return format("corrupt ELF header: truncated to %" PRIu64 " bytes (the ELF header has %zu)",
+                  file_size, sizeof(Elf64_Ehdr));
   }
-  if (eh.e_phoff > UINT64_MAX - table) {
-    return format("corrupt ELF header: program header table (offset 0x%" PRIx64
-                  ") is outside the file",
-                  eh.e_phoff);
-  }
-  return "";
+  return problem;
 }
 
 }  // namespace detail
 
 Result<void> check_elf_header(const std::string& path, const uint8_t* bytes, size_t size) {
-  std::string problem = detail::header_problem(bytes, size);
+  std::string problem = detail::header_problem(bytes, size, size);
   if (problem.empty()) return {};
   return make_error("qplug: " + path + ": " + problem);
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qplug/result.h"
@@ -24,9 +25,17 @@ struct LoadedImage {
   uint64_t end_code = 0;          // end of the highest executable PT_LOAD's file data + bias
   uint64_t start_data = 0;        // lowest writable PT_LOAD vaddr + bias (end_code if none)
   uint64_t end_data = 0;          // end of the highest writable PT_LOAD's file data + bias
-  uint64_t lowest = 0;            // page-aligned span of all PT_LOADs, biased
+  uint64_t lowest = 0;            // page-aligned span of all PT_LOADs, biased (0 if none maps)
   uint64_t highest = 0;           // page-aligned end (exclusive), including bss
   bool executable_stack = false;  // PT_GNU_STACK has PF_X
+  // What the loader reserved for the image: its span if it was placed
+  // anywhere, else the pages its PT_LOADs cover (gaps between them are left
+  // to the guest, as the kernel leaves them).
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  // The parts of `ranges` the kernel would leave unmapped (the gaps between
+  // the PT_LOADs of an image placed anywhere, the guard below a program):
+  // they stay reserved PROT_NONE, but the guest must find holes there.
+  std::vector<std::pair<uint64_t, uint64_t>> holes;
 };
 
 struct GuestProgram {
@@ -34,11 +43,14 @@ struct GuestProgram {
   std::optional<LoadedImage> interp;  // present when main has PT_INTERP
   std::string interp_name;            // PT_INTERP string as written in the file
   uint64_t first_pc = 0;              // interp->entry if interp, else main.entry
-  // The guest brk starts at main.highest. [main.highest, brk_reserved_end) is
-  // a PROT_NONE reservation held for it (so that the interpreter, the stack
-  // and host allocations never land there): the brk emulation takes pages
-  // from it with MAP_FIXED, and gives them back by remapping them PROT_NONE.
-  // Equal to main.highest when nothing could be reserved.
+  // The guest brk starts at brk_start, a page after main.highest: the kernel
+  // leaves at least that gap (unmapped) between the bss and the brk.
+  // [brk_start, brk_reserved_end) is a PROT_NONE reservation held for it (so
+  // that the interpreter, the stack and host allocations never land there):
+  // the brk emulation takes pages from it with MAP_FIXED, and gives them back
+  // by remapping them PROT_NONE. brk_reserved_end <= brk_start when nothing
+  // could be reserved (both are 0 when the program maps nothing).
+  uint64_t brk_start = 0;
   uint64_t brk_reserved_end = 0;
 };
 
@@ -49,7 +61,8 @@ struct LoadOptions {
   uint64_t brk_reserve = uint64_t{1} << 30;
 };
 
-// Checks and maps `path`. Every failure is an Error whose message is one line
+// Checks and maps `path` as binfmt_elf would (docs/user-guide.md, "How
+// programs are loaded"). Every failure is an Error whose message is one line
 // naming the file and the problem, e.g.
 //   "qplug: /tmp/x: not an ELF file"
 //   "qplug: /tmp/x: 32-bit ELF (ELFCLASS32) is not supported, only x86-64"
@@ -59,8 +72,15 @@ struct LoadOptions {
 //   "qplug: /tmp/x: corrupt ELF header: <what>"
 //   "qplug: /tmp/x: cannot find interpreter /lib64/ld-linux-x86-64.so.2: No such file or directory"
 // Exit status 1 for ordinary errors (QEMU uses 1 too), 126/127-like codes are
-// not used: the caller decides.
+// not used: the caller decides. Where the kernel's execve would fail after
+// the point of no return (a PT_LOAD it cannot map, p_filesz > p_memsz, an
+// interpreter that is not ET_EXEC or ET_DYN...), the Error's `signal` is
+// SIGSEGV: the kernel kills the process with it.
 Result<GuestProgram> load_program(const std::string& path, const LoadOptions& options);
+
+// The checks load_program makes before the point of no return (the ones for
+// which execve returns an error): ok if the kernel would get past them.
+Result<void> check_exec(const std::string& path, const LoadOptions& options);
 
 // Pure header check used both by load_program and by execve following: returns
 // ok if `bytes` (the first bytes of a file, at least 64 if the file has them)
@@ -96,5 +116,11 @@ Result<InitialStack> build_initial_stack_ex(const GuestProgram& program,
 // Unmaps everything load_program mapped for `program` (images and the brk
 // reservation). For failed execs and tests; the guest must not be running.
 void unmap_program(const GuestProgram& program);
+
+// The first address of [lo, hi) in one of the images' holes, else `hi`.
+uint64_t first_hole(const GuestProgram& program, uint64_t lo, uint64_t hi);
+// The guest mapped or unmapped [lo, hi): no holes remain there. Both may be
+// called from any thread.
+void forget_holes(GuestProgram& program, uint64_t lo, uint64_t hi);
 
 }  // namespace qplug::loader

@@ -136,9 +136,9 @@ Result<InitialStack> build_initial_stack_ex(const GuestProgram& program,
   aux(AT_PHDR, program.main.phdr_addr);
   aux(AT_PHENT, sizeof(Elf64_Phdr));
   aux(AT_PHNUM, program.main.phnum);
-  // QEMU's convention: the interpreter's lowest mapped address. It equals the
-  // kernel's (the interpreter's load bias) whenever its first p_vaddr is 0.
-  aux(AT_BASE, program.interp ? program.interp->lowest : 0);
+  // The interpreter's load bias, as binfmt_elf gives it (QEMU gives its lowest
+  // mapped address, the same whenever its first p_vaddr is 0).
+  aux(AT_BASE, program.interp ? program.interp->load_bias : 0);
   aux(AT_FLAGS, 0);
   aux(AT_ENTRY, program.main.entry);
   aux(AT_UID, getuid());

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -79,16 +80,12 @@ size_t Dispatcher::read_guest(uint64_t addr, void* out, size_t len) {
   return len - rt().ctx.safe_copy(out, reinterpret_cast<const void*>(addr), len);
 }
 
-namespace {
-
-// Guest code as the CPU would run it: memory, but for the vsyscall page,
-// which the kernel emulates rather than lets be read.
-size_t read_code(uint64_t pc, uint8_t* out, size_t len) {
-  if (os::in_vsyscall_page(pc)) return os::vsyscall_code(pc, out, len);
-  return Dispatcher::read_guest(pc, out, len);
+// Guest code as the CPU would fetch it: only from executable pages, and the
+// vsyscall page as the kernel emulates it (it cannot be read).
+size_t Dispatcher::read_code(uint64_t addr, void* out, size_t len) {
+  if (os::in_vsyscall_page(addr)) return os::vsyscall_code(addr, static_cast<uint8_t*>(out), len);
+  return read_guest(addr, out, os::executable_bytes(addr, len));
 }
-
-}  // namespace
 
 Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t max_insns) {
   const bool instruments = rt().tool->instruments();
@@ -454,24 +451,10 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     case ExitReason::kCodeChanged:
       ts.next_block_alone = true;
       break;
-    case ExitReason::kInterrupt: {
+    case ExitReason::kInterrupt:
       ts.rip = ts.exit_arg;
-      DecodedInsn d;
-      uint8_t code[16];
-      size_t n = read_guest(ts.rip, code, sizeof code);
-      if (n == 0) {
-        os::raise_synchronous(ts, SIGSEGV, SEGV_MAPERR, ts.rip, ts.rip);
-      } else if (!decoder_.decode(code, n, ts.rip, d) || d.insn.mnemonic == ZYDIS_MNEMONIC_UD2 ||
-                 d.insn.mnemonic == ZYDIS_MNEMONIC_UD0 || d.insn.mnemonic == ZYDIS_MNEMONIC_UD1) {
-        os::raise_synchronous(ts, SIGILL, ILL_ILLOPN, ts.rip, ts.rip);
-      } else if (d.insn.mnemonic == ZYDIS_MNEMONIC_INT3) {
-        ts.rip = d.next_pc();  // the kernel reports int3 after the instruction
-        os::raise_synchronous(ts, SIGTRAP, SI_KERNEL, ts.rip, 0);
-      } else {
-        os::raise_synchronous(ts, SIGSEGV, SI_KERNEL, ts.rip, 0);  // hlt, int n, privileged
-      }
+      raise_trap(ts);
       break;
-    }
     case ExitReason::kUnsupported: {
       uint8_t code[16];
       size_t n = read_guest(ts.exit_arg, code, sizeof code);
@@ -485,6 +468,33 @@ void Dispatcher::handle_exit(ThreadState& ts) {
     }
     case ExitReason::kNone:
       break;
+  }
+}
+
+void Dispatcher::raise_trap(ThreadState& ts) {
+  DecodedInsn d;
+  uint8_t code[16] = {};
+  const size_t n = read_code(ts.rip, code, sizeof code);
+  bool decoded = n > 0 && decoder_.decode(code, n, ts.rip, d);
+  // Cut short by a page it cannot fetch from (unmapped, not executable, or a
+  // file page past the end of its file): the fetch faults there, unless the
+  // bytes it has are invalid whatever follows.
+  if (!decoded && n < sizeof code && decoder_.decode(code, sizeof code, ts.rip, d)) {
+    const uint64_t addr = ts.rip + n;
+    if (os::executable_bytes(addr, 1) == 0) {
+      os::raise_synchronous(ts, SIGSEGV, SEGV_ACCERR, ts.rip, addr);
+    } else {
+      const os::CopyFault f = os::last_copy_fault();
+      os::raise_synchronous(ts, f.sig, f.code, ts.rip, addr);
+    }
+  } else if (!decoded || d.insn.mnemonic == ZYDIS_MNEMONIC_UD2 ||
+             d.insn.mnemonic == ZYDIS_MNEMONIC_UD0 || d.insn.mnemonic == ZYDIS_MNEMONIC_UD1) {
+    os::raise_synchronous(ts, SIGILL, ILL_ILLOPN, ts.rip, ts.rip);
+  } else if (d.insn.mnemonic == ZYDIS_MNEMONIC_INT3) {
+    ts.rip = d.next_pc();  // the kernel reports int3 after the instruction
+    os::raise_synchronous(ts, SIGTRAP, SI_KERNEL, ts.rip, 0);
+  } else {
+    os::raise_synchronous(ts, SIGSEGV, SI_KERNEL, ts.rip, 0);  // hlt, int n, privileged
   }
 }
 

@@ -81,6 +81,8 @@ class Dispatcher {
   const x86_64::Decoder& decoder() const { return decoder_; }
   // Reads guest memory without faulting; returns the bytes copied.
   static size_t read_guest(uint64_t addr, void* out, size_t len);
+  // read_guest for instruction fetch: stops where the guest may not execute.
+  static size_t read_code(uint64_t addr, void* out, size_t len);
 
  private:
   Block* translate(uint64_t pc, x86_64::EntryPlacement entry,
@@ -92,6 +94,7 @@ class Dispatcher {
   Block* block_at_host(const uint8_t* host_pc) const;  // by hot code
   Block* block_at_cold(const uint8_t* host_pc) const;  // by cold code
   void handle_exit(ThreadState& ts);
+  void raise_trap(ThreadState& ts);  // an instruction translated as a trap was reached
   void log_block_entry(const ThreadState& ts, const Block& b) const;
   void log_cpu_state(const ThreadState& ts) const;
 

@@ -2,6 +2,7 @@
 // Tool (qplug/tool.h): parses qplug's command line, installs the tool, loads
 // the guest, sets up the first vCPU and enters the dispatcher.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -35,6 +36,16 @@ using namespace qplug;
 
 [[noreturn]] void fail(const Error& e) {
   std::fprintf(stderr, "%s\n", e.message.c_str());
+  if (e.signal != 0) {
+    // No guest instruction has run: plugins see no exit, as natively nothing started.
+    std::fflush(nullptr);
+    signal(e.signal, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, e.signal);
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    raise(e.signal);
+  }
   std::exit(e.exit_status);
 }
 
@@ -78,12 +89,13 @@ Reservations reservations() {
   return reservations_within(getrlimit(RLIMIT_AS, &limit) == 0 ? limit.rlim_cur : RLIM_INFINITY);
 }
 
-// The guest's program break starts after its bss, in the PROT_NONE region the
-// loader reserved there (the kernel's brk belongs to the host heap). When that
-// region is empty (a fixed-address program with neighbours), any address will do.
+// The guest's program break starts a page after its bss, in the PROT_NONE
+// region the loader reserved there (the kernel's brk belongs to the host heap).
+// When that region is empty (a fixed-address program with neighbours), any
+// address will do.
 void reserve_brk(const loader::GuestProgram& program, uint64_t size) {
   auto& b = runtime::rt().brk;
-  uint64_t start = (program.main.highest + 4095) & ~uint64_t{4095};
+  uint64_t start = program.brk_start;
   uint64_t end = program.brk_reserved_end;
   if (end <= start) {
     void* mem = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

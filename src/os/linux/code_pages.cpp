@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iterator>
 #include <map>
@@ -70,6 +71,33 @@ void protect_page(uint64_t page, uint64_t code_page) {
   auto [it, inserted] = protected_pages.try_emplace(page);
   it->second.insert(code_page);
   if (inserted) mprotect(reinterpret_cast<void*>(page), kPage, prot_at(page) & ~PROT_WRITE);
+}
+
+// Reads the real protection of the mapping holding `addr` from
+// /proc/self/maps into `regions` (the tracking can lag behind: a moved
+// mapping's protection is not known, nor pkey_mprotect's). False if `addr`
+// is in no mapping.
+bool refresh_region(uint64_t addr) {
+  FILE* maps = std::fopen("/proc/self/maps", "r");
+  if (!maps) return false;
+  char line[512];
+  bool found = false;
+  while (!found && std::fgets(line, sizeof line, maps)) {
+    unsigned long begin, end;
+    char perms[5];
+    if (std::sscanf(line, "%lx-%lx %4s", &begin, &end, perms) != 3 || addr < begin || addr >= end)
+      continue;
+    const int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+                     (perms[2] == 'x' ? PROT_EXEC : 0);
+    // Only the protection is corrected: a shared mapping keeps what note_mmap knew.
+    split_at(begin);
+    split_at(end);
+    for (auto it = regions.lower_bound(begin); it != regions.end() && it->first < end; ++it)
+      it->second.prot = prot;
+    found = true;
+  }
+  std::fclose(maps);
+  return found;
 }
 
 }  // namespace
@@ -177,6 +205,25 @@ void protect_translated(uint64_t begin, uint64_t end) {
       protect_page(start + (file_offset - other.file_offset), page);
     }
   }
+}
+
+uint64_t executable_bytes(uint64_t addr, uint64_t len) {
+  std::lock_guard guard(mutex);
+  const uint64_t end = addr + len < addr ? UINT64_MAX : addr + len;
+  uint64_t cur = addr;
+  while (cur < end) {
+    const auto* r = region_at(cur);
+    if (!r) return len;  // not tracked: the read itself tells whether it is mapped
+    if (!(r->second.prot & PROT_EXEC)) {
+      // Only a page known not to be executable stops the fetch, after a check
+      // against the kernel's view.
+      if (!refresh_region(cur)) return len;
+      r = region_at(cur);
+      if (!r || !(r->second.prot & PROT_EXEC)) return cur - addr;
+    }
+    cur = r->second.end;
+  }
+  return len;
 }
 
 bool handle_code_write(uint64_t addr) {

@@ -35,6 +35,11 @@ void note_mremap(uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_le
 // shared memory, every writable view of the same bytes (double-mapped JITs).
 void protect_translated(uint64_t begin, uint64_t end);
 
+// How many of the `len` bytes at `addr` the guest may execute: up to the first
+// page that is mapped without PROT_EXEC (fetching from it faults natively).
+// Pages qplug does not know are taken as executable.
+uint64_t executable_bytes(uint64_t addr, uint64_t len);
+
 // From the SIGSEGV handler: if `addr` is on a page qplug write-protected,
 // drops that page's translations, restores the guest's protection and returns
 // true (the faulting write can simply run again).

@@ -113,6 +113,11 @@ int64_t follow_execve(int dirfd, uint64_t path_addr, uint64_t argv_addr, uint64_
                                 static_cast<size_t>(n))
            .ok())
     return native();  // not ours to run (another architecture, or not ELF at all)
+  // What the kernel refuses before the point of no return (bad program
+  // headers, a missing interpreter) must come back to the guest as its execve
+  // error, which the real attempt gives.
+  if (!loader::check_exec(program, loader::LoadOptions{R.options.interp_prefix}).ok())
+    return native();
 
   std::vector<std::string> args{R.qplug_path};
   cli::Options inherited = R.options;  // the new image gets its own -0

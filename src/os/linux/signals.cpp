@@ -64,6 +64,7 @@ struct PendingSignals {
 thread_local PendingSignals pending __attribute__((tls_model("initial-exec")));
 thread_local GuestAltStack guest_altstack __attribute__((tls_model("initial-exec")));
 thread_local siginfo_t fault_info __attribute__((tls_model("initial-exec")));
+thread_local CopyFault copy_fault __attribute__((tls_model("initial-exec")));
 
 bool is_synchronous(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
@@ -155,6 +156,7 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       }
     }
     if (pc >= R.ctx.copy_begin && pc < R.ctx.copy_end) {  // qplug reading guest memory
+      copy_fault = CopyFault{sig, info->si_code, reinterpret_cast<uint64_t>(info->si_addr)};
       uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(R.ctx.copy_fault);
       return;
     }
@@ -460,6 +462,8 @@ void deliver_fault(ThreadState& ts) {
   const int sig = fault_info.si_signo;
   set_mask(deliver(ts, sig, fault_info, current_mask()));
 }
+
+CopyFault last_copy_fault() { return copy_fault; }
 
 void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc, uint64_t addr) {
   const uint64_t h = actions->action[sig].handler;

@@ -44,4 +44,14 @@ void deliver_fault(runtime::ThreadState& ts);
 void raise_synchronous(runtime::ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
                        uint64_t addr);
 
+// The fault that last stopped one of this thread's reads of guest memory
+// (Dispatcher::read_guest): SIGSEGV, or SIGBUS for a file page past the end of
+// its file.
+struct CopyFault {
+  int sig = SIGSEGV;
+  int code = SEGV_MAPERR;
+  uint64_t addr = 0;
+};
+CopyFault last_copy_fault();
+
 }  // namespace qplug::os

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cli/strace.h"
+#include "loader/elf_loader.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/exec.h"
 #include "os/linux/raw_syscall.h"
@@ -55,6 +57,18 @@ bool is_restartable(long nr) {
     default:
       return true;
   }
+}
+
+// The first address of [lo, hi) that qplug holds reserved for the guest where
+// the kernel would have nothing mapped: the brk beyond the pages in use, and
+// the images' holes.
+uint64_t first_guest_hole(uint64_t lo, uint64_t hi) {
+  auto& R = runtime::rt();
+  uint64_t first = loader::first_hole(R.program, lo, hi);
+  const runtime::GuestBrk& b = R.brk;
+  if (b.mapped < hi && b.limit > lo && b.limit > b.mapped)
+    first = std::min(first, std::max(b.mapped, lo));
+  return first;
 }
 
 bool is_own_exe(const char* path) {
@@ -265,22 +279,32 @@ void dispatch_syscall(ThreadState& ts) {
       std::lock_guard guard(R.dispatcher->mutex());  // see above dispatch_syscall
       if (a4 & MAP_FIXED) R.dispatcher->invalidate(a1, a1 + a2);
       ret = raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-      if (ret >= 0)
+      if (ret >= 0) {
         note_mmap(ret, a2, static_cast<int>(a3), static_cast<int>(a4), static_cast<int>(a5), a6);
+        loader::forget_holes(R.program, ret, ret + a2);
+      }
       break;
     }
     case SYS_munmap: {
       std::lock_guard guard(R.dispatcher->mutex());
       R.dispatcher->invalidate(a1, a1 + a2);
       ret = raw_syscall(nr, a1, a2);
-      if (ret == 0) note_munmap(a1, a2);
+      if (ret == 0) {
+        note_munmap(a1, a2);
+        loader::forget_holes(R.program, a1, a1 + a2);
+      }
       break;
     }
     case SYS_mprotect: {
+      // Where qplug holds pages the kernel would leave unmapped, mprotect must
+      // stop as natively: it changes the mappings before the hole, then fails.
       std::lock_guard guard(R.dispatcher->mutex());
-      R.dispatcher->invalidate(a1, a1 + a2);
-      ret = raw_syscall(nr, a1, a2, a3);
-      if (ret == 0) note_mprotect(a1, a2, static_cast<int>(a3));
+      const uint64_t end = a1 + ((a2 + 4095) & ~uint64_t{4095});
+      const uint64_t hole = (a1 & 4095) == 0 && end > a1 ? first_guest_hole(a1, end) : end;
+      if (hole > a1) R.dispatcher->invalidate(a1, hole);
+      ret = raw_syscall(nr, a1, hole - a1, a3);
+      if (ret == 0 && hole > a1) note_mprotect(a1, hole - a1, static_cast<int>(a3));
+      if (ret == 0 && hole < end) ret = -ENOMEM;
       break;
     }
     case SYS_mremap: {
@@ -289,7 +313,10 @@ void dispatch_syscall(ThreadState& ts) {
       if (a4 & MREMAP_FIXED) R.dispatcher->invalidate(a5, a5 + a3);
       release_protection(a1, a2);
       ret = raw_syscall(nr, a1, a2, a3, a4, a5);
-      if (ret >= 0) note_mremap(a1, a2, static_cast<uint64_t>(ret), a3);
+      if (ret >= 0) {
+        note_mremap(a1, a2, static_cast<uint64_t>(ret), a3);
+        loader::forget_holes(R.program, static_cast<uint64_t>(ret), static_cast<uint64_t>(ret) + a3);
+      }
       break;
     }
     case SYS_madvise: {

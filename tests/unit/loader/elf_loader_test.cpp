@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,10 @@
 using namespace qplug::loader;
 using qplug::loader::test::all_bytes;
 using qplug::loader::test::file_at;
+using qplug::loader::test::outcome;
 using qplug::loader::test::perms_at;
+using qplug::loader::test::range_is_free;
+using qplug::loader::test::small_brk;
 using qplug::loader::test::TempDir;
 using qplug::loader::test::TestElf;
 
@@ -19,45 +23,6 @@ namespace {
 
 constexpr uint64_t kBase = 0x10000000;
 constexpr uint64_t kMiB = 1 << 20;
-
-LoadOptions small_brk() {
-  LoadOptions o;
-  o.brk_reserve = 16 * kMiB;
-  return o;
-}
-
-// Loads `elf` written to a fresh file and returns the error message ("" if it loaded;
-// the program is unmapped again).
-std::string load_error(const TestElf& elf, const LoadOptions& options = small_brk(),
-                       std::string* path_out = nullptr) {
-  static int counter = 0;
-  TempDir dir;
-  std::string path = dir.write("prog" + std::to_string(counter++), elf);
-  if (path_out != nullptr) *path_out = path;
-  auto r = load_program(path, options);
-  if (r) {
-    unmap_program(*r);
-    return "";
-  }
-  return r.error().message;
-}
-
-// load_error with the "qplug: <path>: " prefix removed.
-std::string problem(const TestElf& elf) {
-  std::string path;
-  std::string msg = load_error(elf, small_brk(), &path);
-  std::string prefix = "qplug: " + path + ": ";
-  if (msg.rfind(prefix, 0) == 0) return msg.substr(prefix.size());
-  return msg;
-}
-
-bool range_is_free(uint64_t addr, uint64_t size) {
-  void* p = mmap(reinterpret_cast<void*>(addr), size, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (p == MAP_FAILED) return false;
-  munmap(p, size);
-  return p == reinterpret_cast<void*>(addr);
-}
 
 }  // namespace
 
@@ -83,7 +48,8 @@ TEST_CASE("static ET_EXEC maps at its addresses with zeroed bss") {
   CHECK_FALSE(p.main.executable_stack);
   CHECK_FALSE(p.interp.has_value());
   CHECK(p.interp_name.empty());
-  CHECK(p.brk_reserved_end == kBase + 0x3000 + 16 * kMiB);
+  CHECK(p.brk_start == kBase + 0x4000);  // a page after the bss, as the kernel leaves
+  CHECK(p.brk_reserved_end == kBase + 0x4000 + 16 * kMiB);
 
   CHECK(memcmp(reinterpret_cast<void*>(kBase), ELFMAG, SELFMAG) == 0);
   CHECK(all_bytes(kBase + 0x100, 0x100, 0xf4));
@@ -95,7 +61,8 @@ TEST_CASE("static ET_EXEC maps at its addresses with zeroed bss") {
   CHECK(file_at(kBase) == path);
   CHECK(perms_at(kBase + 0x2000) == "rwxp");
   CHECK(file_at(kBase + 0x2000) == "");
-  CHECK(perms_at(p.main.highest) == "---p");
+  CHECK(perms_at(p.main.highest) == "");  // the gap
+  CHECK(perms_at(p.brk_start) == "---p");
   CHECK(perms_at(p.brk_reserved_end - 1) == "---p");
 
   SUBCASE("the same fixed range cannot be mapped twice") {
@@ -108,7 +75,7 @@ TEST_CASE("static ET_EXEC maps at its addresses with zeroed bss") {
     CHECK(again.error().exit_status == 1);
   }
   unmap_program(p);
-  CHECK(range_is_free(kBase, 0x3000 + 16 * kMiB));
+  CHECK(range_is_free(kBase, 0x4000 + 16 * kMiB));
 }
 
 TEST_CASE("ET_EXEC brk reservation shrinks around existing mappings and can be disabled") {
@@ -120,7 +87,7 @@ TEST_CASE("ET_EXEC brk reservation shrinks around existing mappings and can be d
   REQUIRE(blocker != MAP_FAILED);
   auto r = load_program(path, small_brk());
   REQUIRE_MESSAGE(r.ok(), r.error().message);
-  CHECK(r->brk_reserved_end > r->main.highest);
+  CHECK(r->brk_reserved_end > r->brk_start);
   CHECK(r->brk_reserved_end <= kBase + 0x3000 + kMiB);
   unmap_program(*r);
   munmap(blocker, 0x1000);
@@ -129,7 +96,7 @@ TEST_CASE("ET_EXEC brk reservation shrinks around existing mappings and can be d
   none.brk_reserve = 0;
   auto n = load_program(path, none);
   REQUIRE_MESSAGE(n.ok(), n.error().message);
-  CHECK(n->brk_reserved_end == n->main.highest);
+  CHECK(n->brk_reserved_end <= n->brk_start);
   CHECK(perms_at(n->main.highest) == "");
   unmap_program(*n);
 }
@@ -169,21 +136,23 @@ TEST_CASE("ET_DYN (static-pie) maps anywhere with each segment's protection") {
   CHECK(m.end_code == b + 0x1200);
   CHECK(m.start_data == b + 0x3200);
   CHECK(m.end_data == b + 0x3300);
-  CHECK(r->brk_reserved_end == m.highest + 16 * kMiB);
+  CHECK(r->brk_start == m.highest + 0x1000);
+  CHECK(r->brk_reserved_end == r->brk_start + 16 * kMiB);
 
   CHECK(perms_at(b) == "r-xp");
   CHECK(perms_at(b + 0x1000) == "r-xp");
   CHECK(perms_at(b + 0x2000) == "---p");  // the gap stays reserved
   CHECK(perms_at(b + 0x3000) == "rw-p");
   CHECK(perms_at(b + 0x5000) == "rw-p");
-  CHECK(perms_at(m.highest) == "---p");
+  CHECK(perms_at(m.highest) == "");  // the gap before the brk
+  CHECK(perms_at(r->brk_start) == "---p");
   CHECK(all_bytes(b + 0x1000, 0x200, 0xc3));
   CHECK(all_bytes(b + 0x3200, 0x100, 0x55));
   CHECK(all_bytes(b + 0x3300, 0x2d00, 0));
   // The text's last page shows the file past p_filesz, as the kernel leaves it.
   CHECK(all_bytes(b + 0x1200, 0x100, 0x55));
   unmap_program(*r);
-  CHECK(range_is_free(b, 0x6000 + 16 * kMiB));
+  CHECK(range_is_free(b, 0x7000 + 16 * kMiB));
 }
 
 TEST_CASE("ET_DYN honours a large p_align") {
@@ -220,101 +189,109 @@ TEST_CASE("file errors") {
   CHECK(load_program(empty, {}).error().message == "qplug: " + empty + ": not an ELF file");
 }
 
-TEST_CASE("corrupt program headers") {
+TEST_CASE("corrupt headers are refused before the point of no return") {
+  // execve would return an error (ENOEXEC, EIO): qplug exits with status 1.
   using qplug::loader::test::static_exec;
+  auto refused = [](const TestElf& e) {
+    qplug::Error r = outcome(e);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_status == 1);
+    return r.message;
+  };
   {
     TestElf e = static_exec();
     e.eh.e_machine = EM_AARCH64;
-    CHECK(problem(e) == "ELF for machine 183 (aarch64) is not supported, only x86-64");
+    CHECK(refused(e) == "ELF for machine 183 (aarch64) is not supported, only x86-64");
   }
   {
     TestElf e = static_exec();
     e.file_size = 40;
-    CHECK(problem(e) == "corrupt ELF header: truncated to 40 bytes (the ELF header has 64)");
+    CHECK(refused(e) == "corrupt ELF header: truncated to 40 bytes (the ELF header has 64)");
   }
   {
     TestElf e = static_exec();
     e.eh.e_phoff = 0x260;
     e.file_size = 0x280;
-    CHECK(problem(e) ==
+    CHECK(refused(e) ==
           "corrupt ELF header: program header table (offset 0x260, 2 entries) is outside the "
           "file (0x280 bytes)");
   }
   {
     TestElf e = static_exec();
+    e.add(PT_INTERP, PF_R, 0x240, 0, 8, 8);
+    e.fill(0x240, 8, 'x');
+    CHECK(refused(e) == "corrupt ELF header: program header 2: PT_INTERP is not NUL-terminated");
+    e.ph[2].p_filesz = 1;
+    CHECK(refused(e) == "corrupt ELF header: program header 2: PT_INTERP size 1 is invalid");
+    e.ph[2].p_filesz = 0x100;
+    CHECK(refused(e) ==
+          "corrupt ELF header: program header 2: PT_INTERP (offset 0x240, 256 bytes) is beyond "
+          "the end of the file");
+    // Only the first PT_INTERP counts: a broken second one is not read.
+    e.ph[2].p_filesz = 8;
+    e.put_string(0x240, "/no/ld1");
+    e.add(PT_INTERP, PF_R, 0x10000, 0, 8, 8);
+    CHECK(refused(e) == "cannot find interpreter /no/ld1: No such file or directory");
+  }
+}
+
+TEST_CASE("failures after the point of no return die of SIGSEGV") {
+  // The kernel has already dropped the old program: it kills the process.
+  using qplug::loader::test::static_exec;
+  auto killed = [](const TestElf& e) {
+    qplug::Error r = outcome(e);
+    CHECK(r.signal == SIGSEGV);
+    return r.message;
+  };
+  {
+    TestElf e = static_exec();
     e.ph[0].p_memsz = 0x100;
-    CHECK(problem(e) ==
+    CHECK(killed(e) ==
           "corrupt ELF header: program header 0: PT_LOAD p_filesz 0x200 is larger than p_memsz "
           "0x100");
   }
   {
     TestElf e = static_exec();
-    e.ph[0].p_offset = 0x1000;
-    CHECK(problem(e) ==
-          "corrupt ELF header: program header 0: PT_LOAD file data (offset 0x1000, 0x200 bytes) "
-          "is beyond the end of the file (0x280 bytes)");
-  }
-  {
-    TestElf e = static_exec();
     e.ph[0].p_vaddr += 0x10;
-    CHECK(problem(e) ==
+    CHECK(killed(e) ==
           "corrupt ELF header: program header 0: PT_LOAD p_offset 0x0 and p_vaddr 0x10000010 "
           "differ modulo the page size (0x1000)");
   }
   {
+    // Writable, with bss in the last file page, which is past the end of the
+    // file: the kernel's padzero faults.
     TestElf e = static_exec();
-    e.ph[0].p_vaddr = kBase + 0x10000;
-    e.add(PT_LOAD, PF_R, 0, kBase, 0x100, 0x100);
-    CHECK(problem(e) ==
-          "corrupt ELF header: PT_LOAD segments are not sorted by address: program header 2 "
-          "(0x10000000) follows program header 0 (0x10010000)");
-  }
-  {
-    TestElf e = static_exec();
-    e.add(PT_LOAD, PF_R, 0, kBase + 0x2000, 0x100, 0x100);
-    CHECK(problem(e) ==
-          "corrupt ELF header: PT_LOAD segments overlap: program header 0 "
-          "(0x10000000-0x10003000) and program header 2 (0x10002000-0x10002100)");
-  }
-  {
-    TestElf e = static_exec();
-    e.ph[0].p_type = PT_NOTE;
-    CHECK(problem(e) == "corrupt ELF header: no PT_LOAD segment");
-  }
-  {
-    TestElf e = static_exec();
-    e.ph[0].p_filesz = 0;
-    e.ph[0].p_memsz = 0;
-    CHECK(problem(e) == "corrupt ELF header: all PT_LOAD segments are empty");
+    e.ph[0].p_offset = 0x1000;
+    CHECK(killed(e) ==
+          "program header 0: PT_LOAD file data (offset 0x1000, 0x200 bytes) ends past the end of "
+          "the file (0x280 bytes) in a page shared with bss");
   }
   {
     TestElf e = static_exec();
     e.ph[0].p_vaddr = 0x7ffffffff000;
-    CHECK(problem(e) ==
+    CHECK(killed(e) ==
           "corrupt ELF header: program header 0: PT_LOAD at 0x7ffffffff000 (0x3000 bytes) is "
           "outside the user address space");
+    e.ph[0].p_vaddr = 0x7fffffffe000;  // starts inside, ends outside
+    CHECK(killed(e) ==
+          "corrupt ELF header: program header 0: PT_LOAD at 0x7fffffffe000 (0x3000 bytes) is "
+          "outside the user address space");
     e.ph[0].p_vaddr = 0xfffffffffffff000;
-    CHECK(problem(e) ==
+    CHECK(killed(e) ==
           "corrupt ELF header: program header 0: PT_LOAD at 0xfffffffffffff000 (0x3000 bytes) "
           "is outside the user address space");
   }
   {
     TestElf e = static_exec();
-    e.add(PT_INTERP, PF_R, 0x240, 0, 8, 8);
-    e.fill(0x240, 8, 'x');
-    CHECK(problem(e) == "corrupt ELF header: program header 2: PT_INTERP is not NUL-terminated");
-    e.ph[2].p_filesz = 1;
-    CHECK(problem(e) == "corrupt ELF header: program header 2: PT_INTERP size 1 is invalid");
-    e.ph[2].p_filesz = 0x100;
-    CHECK(problem(e) ==
-          "corrupt ELF header: program header 2: PT_INTERP (offset 0x240, 256 bytes) is beyond "
-          "the end of the file");
+    e.eh.e_entry = 0x800000000000;
+    CHECK(killed(e) == "entry point 0x800000000000 is outside the user address space");
   }
   {
-    // A segment without file data may have any offset, as under the kernel.
-    TestElf e = static_exec();
-    e.add(PT_LOAD, PF_R | PF_W, 0x12345678, kBase + 0x10000, 0, 0x1000);
-    CHECK(problem(e) == "");
+    TestElf e = qplug::loader::test::dyn_image();
+    for (Elf64_Phdr& ph : e.ph) {
+      if (ph.p_type == PT_LOAD) ph.p_filesz = ph.p_memsz = ph.p_vaddr = 0;
+    }
+    CHECK(killed(e) == "corrupt ELF header: the PT_LOAD segments span no memory");
   }
 }
 
@@ -418,7 +395,7 @@ TEST_CASE("interpreter errors unmap the program") {
   std::string m4 = main_with("m4", dir.path());
   CHECK(load_program(m4, small_brk()).error().message ==
         "qplug: " + m4 + ": cannot open interpreter " + dir.path() + ": Is a directory");
-  CHECK(range_is_free(kBase, 0x3000 + 16 * kMiB));
+  CHECK(range_is_free(kBase, 0x4000 + 16 * kMiB));
 }
 
 TEST_CASE("/bin/true: a dynamic PIE with ld.so") {
@@ -445,7 +422,8 @@ TEST_CASE("/bin/true: a dynamic PIE with ld.so") {
                file_phdrs.size() * sizeof(Elf64_Phdr)) == 0);
   CHECK(p.main.start_code < p.main.end_code);
   CHECK(p.main.start_data < p.main.end_data);
-  CHECK(p.brk_reserved_end == p.main.highest + (uint64_t{1} << 30));
+  CHECK(p.brk_start == p.main.highest + 4096);
+  CHECK(p.brk_reserved_end == p.brk_start + (uint64_t{1} << 30));
   REQUIRE(p.interp.has_value());
   CHECK(p.interp_name == "/lib64/ld-linux-x86-64.so.2");
   CHECK(p.interp->path == "/lib64/ld-linux-x86-64.so.2");

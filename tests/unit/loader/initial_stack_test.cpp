@@ -1,12 +1,11 @@
 #include <doctest/doctest.h>
-
-#include <cstdio>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "loader/elf_loader.h"
@@ -256,7 +255,7 @@ TEST_CASE("initial stack for a loaded /bin/true") {
   CHECK(st.aux(AT_PHDR) == prog->main.phdr_addr);
   CHECK(st.aux(AT_PHNUM) == prog->main.phnum);
   CHECK(st.aux(AT_ENTRY) == prog->main.entry);
-  CHECK(st.aux(AT_BASE) == prog->interp->lowest);
+  CHECK(st.aux(AT_BASE) == prog->interp->load_bias);
   auto* phdr = reinterpret_cast<const Elf64_Phdr*>(st.aux(AT_PHDR));
   CHECK(phdr[0].p_type == PT_PHDR);
   // The stack must stay out of the brk reservation.

@@ -4,6 +4,7 @@
 
 #include <elf.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -15,6 +16,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "loader/elf_loader.h"
 
 namespace qplug::loader::test {
 
@@ -178,6 +181,37 @@ inline bool all_bytes(uint64_t addr, uint64_t size, uint8_t value) {
     if (p[i] != value) return false;
   }
   return true;
+}
+
+// A 16 MiB brk reservation: enough for the tests, quick to map.
+inline LoadOptions small_brk() {
+  LoadOptions o;
+  o.brk_reserve = uint64_t{16} << 20;
+  return o;
+}
+
+// Loads `elf` from a fresh file and unmaps it again. The error, its message
+// without the "qplug: <path>: " prefix; "loaded" with exit status 0 if it loaded.
+inline Error outcome(const TestElf& elf, const LoadOptions& options = small_brk()) {
+  TempDir dir;
+  std::string path = dir.write("prog", elf);
+  auto r = load_program(path, options);
+  if (r) {
+    unmap_program(*r);
+    return Error{"loaded", 0};
+  }
+  Error e = r.error();
+  std::string prefix = "qplug: " + path + ": ";
+  if (e.message.rfind(prefix, 0) == 0) e.message = e.message.substr(prefix.size());
+  return e;
+}
+
+inline bool range_is_free(uint64_t addr, uint64_t size) {
+  void* p = mmap(reinterpret_cast<void*>(addr), size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) return false;
+  munmap(p, size);
+  return p == reinterpret_cast<void*>(addr);
 }
 
 }  // namespace qplug::loader::test
