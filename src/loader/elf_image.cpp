@@ -3,6 +3,7 @@
 #include "loader/elf_image.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +70,14 @@ bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 using Wide = __int128;
 constexpr uint64_t kHugeAlign = uint64_t{1} << 47;
 constexpr uint64_t kGuardBelow = uint64_t{16} << 20;
+
+// The guard is reserved, and an address-space limit (ulimit -v) counts it:
+// under one it takes a small share.
+uint64_t guard_below() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return kGuardBelow;
+  return std::min<uint64_t>(kGuardBelow, (limit.rlim_cur / 64) & ~uint64_t{0xfff});
+}
 Wide floor_page(Wide v) {
   return v - (((v % Wide(page_size())) + Wide(page_size())) % page_size());
 }
@@ -220,7 +229,7 @@ Result<MapPlan> plan_image(const ParsedImage& img, const PlanContext& ctx) {
     // A program with an interpreter goes to ELF_ET_DYN_BASE, two thirds of the
     // way up, with nothing below it for a long way: accesses a little below
     // its first page (a bad p_vaddr that ld.so follows) fault there.
-    if (!interp && ctx.program_has_interp) plan.guard_below = kGuardBelow;
+    if (!interp && ctx.program_has_interp) plan.guard_below = guard_below();
     // The first file mapping covers the total size (then its tail is unmapped).
     if (first.p_filesz > 0) {
       plan.first_map = page_up(total);

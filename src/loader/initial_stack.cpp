@@ -25,10 +25,16 @@ constexpr uint64_t kMaxStack = uint64_t{256} << 20;
 // MAX_ARG_STRLEN: the kernel's limit on one argument or environment string.
 constexpr uint64_t kMaxArgStrlen = 32 * 4096;
 
+// Mapped in full, so under an address-space limit (ulimit -v, which counts it
+// whole) only a share of the limit; the mapping grows down from there as the
+// kernel's own stack does.
 uint64_t stack_size() {
   struct rlimit rl;
-  if (getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return kMaxStack;
-  uint64_t size = std::clamp<uint64_t>(rl.rlim_cur, kMinStack, kMaxStack);
+  uint64_t size = kMaxStack;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    size = std::clamp<uint64_t>(rl.rlim_cur, kMinStack, kMaxStack);
+  if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    size = std::min<uint64_t>(size, std::max<uint64_t>(rl.rlim_cur / 16, 256 * 1024));
   return detail::page_up(size);
 }
 
@@ -90,6 +96,12 @@ Result<InitialStack> build_initial_stack_ex(const GuestProgram& program,
   void* mem =
       mmap(nullptr, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_STACK, -1, 0);
   if (mem == MAP_FAILED) {
+    struct rlimit as;
+    if (errno == ENOMEM && getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+      return make_error(detail::format(
+          "qplug: no address space left for the guest stack within the address space limit "
+          "(%" PRIu64 " KiB, ulimit -v)",
+          static_cast<uint64_t>(as.rlim_cur >> 10)));
     return make_error(detail::format("qplug: cannot map the guest stack (%" PRIu64 " bytes): %s",
                                      size, strerror(errno)));
   }
