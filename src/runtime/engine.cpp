@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -155,9 +156,10 @@ void finish_tool() {
   // A clone(CLONE_VM) child shares the plugins' state with its parent, which
   // reports it when it ends.
   if (current_thread().separate_process) return;
-  static bool done = false;  // once, even if an at_exit hook calls exit() (exit_group again)
-  if (done || !rt().tool) return;
-  done = true;
+  // Once per process, even if an at_exit hook calls exit() (exit_group
+  // again), or threads die of a signal and exit at the same time.
+  static std::atomic<bool> done{false};
+  if (!rt().tool || done.exchange(true)) return;
   flush_all_records();
   rt().tool->at_exit();
 }

@@ -203,14 +203,35 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
   }
 }
 
+// Signals whose default action ends the process (with or without a core).
+bool kills_by_default(int sig) {
+  switch (sig) {
+    case SIGCHLD:
+    case SIGCONT:
+    case SIGURG:
+    case SIGWINCH:
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+    case SIGKILL:
+      return false;
+    default:
+      return true;
+  }
+}
+
 void install_host_action(int sig, const KernelSigaction& guest) {
-  // What the kernel does without calling a handler stays the kernel's to do.
+  // What the kernel does without calling a handler stays the kernel's to do,
+  // except dying: a signal that would kill the process comes to qplug first,
+  // so that the plugins' exit callbacks run before it dies of it
+  // (die_of_signal), as QEMU runs them on its fatal-signal path.
   const uint64_t child_flags = guest.flags & (SA_NOCLDSTOP | SA_NOCLDWAIT);
   const auto own = reinterpret_cast<uint64_t>(&on_host_signal);
-  if (is_synchronous(sig)) {
+  const bool dfl = guest.handler == reinterpret_cast<uint64_t>(SIG_DFL);
+  if (is_synchronous(sig) || (dfl && kills_by_default(sig))) {
     set_host_action(sig, own, SA_SIGINFO | SA_ONSTACK | child_flags);
-  } else if (guest.handler == reinterpret_cast<uint64_t>(SIG_DFL) ||
-             guest.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
+  } else if (dfl || guest.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
     set_host_action(sig, guest.handler, child_flags);
   } else {
     // No SA_RESTART: an interrupted syscall returns to the dispatcher, which
@@ -359,6 +380,10 @@ void install_signal_handlers() {
     if (is_synchronous(sig) || !inherited) install_host_action(sig, actions->action[sig]);
   }
 }
+
+uint64_t signal_mask() { return current_mask(); }
+
+void set_signal_mask(uint64_t mask) { set_mask(mask); }
 
 void* signal_actions() { return actions; }
 

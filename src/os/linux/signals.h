@@ -20,6 +20,10 @@ void reinstall_reserved_signals();
 // The calling thread's table of guest dispositions (opaque), shared by the
 // threads of one guest process. A clone(CLONE_VM) child without
 // CLONE_SIGHAND is a process of its own and gets a copy.
+// The calling thread's signal mask, as the kernel keeps it.
+uint64_t signal_mask();
+void set_signal_mask(uint64_t mask);
+
 void* signal_actions();
 void use_signal_actions(void* table);
 void* copy_signal_actions();

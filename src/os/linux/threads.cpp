@@ -224,6 +224,7 @@ struct VmChildStart {
   bool shares_parent_vcpu;  // vfork: the parent waits, the child runs as its vCPU
   ThreadState* parent;
   void* signal_actions;          // the parent's, or a copy (no CLONE_SIGHAND)
+  uint64_t signal_mask;          // the parent's at the clone: the child starts with it
   stack_t host_altstack;         // the donor's, which the child uses while the donor sleeps
   std::atomic<int> tid{0};       // the child's, or -errno; then futex-woken
   std::atomic<int> released{0};  // the child exec'd or exited (vfork's wait)
@@ -256,6 +257,7 @@ void release(VmChildStart* start) {
   ThreadState& ts = runtime::current_thread();
   ts.separate_process = true;
   sigaltstack(&start->host_altstack, nullptr);  // the kernel reset it for a CLONE_VM child
+  set_signal_mask(start->signal_mask);
   const long tid = raw_syscall(SYS_gettid);
   if ((start->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_VFORK)) ==
       CLONE_CHILD_SETTID)  // the donor took the kernel's word for itself
@@ -275,6 +277,9 @@ void release(VmChildStart* start) {
 
 void* vm_child_donor(void* arg) {
   auto* start = static_cast<VmChildStart*>(arg);
+  // Signals to the guest's process must go to its own threads, not to a
+  // donor that sleeps until its child ends.
+  set_signal_mask(~uint64_t{0});
   ThreadState& ts = runtime::current_thread();
   adopt(ts, start->guest);
   use_signal_actions(start->signal_actions);
@@ -340,6 +345,7 @@ int64_t create_vm_child(ThreadState& parent, uint64_t flags, uint64_t stack, uin
   start->ctid = ctid;
   start->shares_parent_vcpu = flags & CLONE_VFORK;
   start->parent = &parent;
+  start->signal_mask = signal_mask();
   start->own_actions = !(flags & CLONE_SIGHAND);
   start->signal_actions = start->own_actions ? copy_signal_actions() : signal_actions();
   pthread_attr_t attr;
