@@ -20,10 +20,12 @@
 #include "cli/options.h"
 #include "loader/elf_loader.h"
 #include "os/linux/code_pages.h"
+#include "os/linux/fds.h"
 #include "os/linux/signals.h"
 #include "os/linux/threads.h"
 #include "qplug/tool.h"
 #include "runtime/dispatcher.h"
+#include "runtime/log_stream.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_state.h"
 #include "runtime/vcpu_rows.h"
@@ -173,6 +175,7 @@ void outs(std::string_view text) {
 }
 
 int run_tool(int argc, char** argv, Tool& tool) {
+  os::init_fd_reserve();
   // Out of host memory (an address-space limit, say): one line and exit 1,
   // not std::bad_alloc's abort. Nothing here allocates.
   std::set_new_handler([] {
@@ -222,13 +225,21 @@ int run_tool(int argc, char** argv, Tool& tool) {
     R.start_cwd = cwd;
     std::free(cwd);
   }
+  // The first process of a run truncates the -D file, and every process of
+  // it (followed children too) appends: O_APPEND, so that nobody writes over
+  // what another wrote. Without -D, the log is qplug's own copy of stderr:
+  // programs such as coreutils close fd 2 before exiting, and plugins print
+  // their results after that. Either way the descriptor is qplug's (fds.h).
+  int log_fd;
   if (!o.log_file.empty()) {
-    R.log = std::fopen(o.log_file.c_str(), o.log_append ? "a" : "w");
-    if (!R.log) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));
-  } else if (int fd = fcntl(2, F_DUPFD_CLOEXEC, 100); fd >= 0) {
-    // The log keeps its own copy of stderr: programs such as coreutils close
-    // fd 2 before exiting, and plugins print their results after that.
-    if (FILE* log = fdopen(fd, "w")) R.log = log;
+    log_fd = open(o.log_file.c_str(),
+                  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (o.log_append ? 0 : O_TRUNC), 0666);
+    if (log_fd < 0) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));
+  } else {
+    log_fd = fcntl(2, F_DUPFD_CLOEXEC, 0);
+  }
+  if (log_fd >= 0) {
+    if (FILE* log = runtime::open_log_stream(os::move_to_reserve(log_fd))) R.log = log;
   }
   R.options = o;  // plugins may log from install
   // The guest's environment is taken now, before qplug marks its own.

@@ -12,6 +12,7 @@
 
 #include "cli/options.h"
 #include "loader/elf_loader.h"
+#include "os/linux/fds.h"
 #include "os/linux/raw_syscall.h"
 #include "runtime/runtime.h"
 
@@ -67,9 +68,12 @@ int64_t follow_execve(int dirfd, uint64_t path_addr, uint64_t argv_addr, uint64_
   auto native = [&]() -> int64_t {
     auto cargv = to_c_array(argv);
     auto cenvp = to_c_array(envp);
-    return raw_syscall(SYS_execveat, dirfd, reinterpret_cast<long>(path.c_str()),
-                       reinterpret_cast<long>(cargv.data()), reinterpret_cast<long>(cenvp.data()),
-                       flags);
+    give_back_fd_limit(false);
+    const long rc = raw_syscall(SYS_execveat, dirfd, reinterpret_cast<long>(path.c_str()),
+                                reinterpret_cast<long>(cargv.data()),
+                                reinterpret_cast<long>(cenvp.data()), flags);
+    give_back_fd_limit(true);
+    return rc;
   };
   if (!R.options.follow_exec || (flags & AT_EMPTY_PATH) || path.empty()) return native();
   if (dirfd != AT_FDCWD && path[0] != '/') {
@@ -141,8 +145,13 @@ int64_t follow_execve(int dirfd, uint64_t path_addr, uint64_t argv_addr, uint64_
   auto cargs = to_c_array(args);
   auto cenvp = to_c_array(envp);
   fflush(nullptr);
-  return raw_syscall(SYS_execve, reinterpret_cast<long>(R.qplug_path.c_str()),
-                     reinterpret_cast<long>(cargs.data()), reinterpret_cast<long>(cenvp.data()));
+  // The new qplug process takes its own reserve out of the guest's limit.
+  give_back_fd_limit(false);
+  const long rc =
+      raw_syscall(SYS_execve, reinterpret_cast<long>(R.qplug_path.c_str()),
+                  reinterpret_cast<long>(cargs.data()), reinterpret_cast<long>(cenvp.data()));
+  give_back_fd_limit(true);
+  return rc;
 }
 
 }  // namespace qplug::os

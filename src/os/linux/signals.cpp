@@ -16,6 +16,7 @@
 #include "os/linux/raw_syscall.h"
 #include "os/linux/ucontext_regs.h"
 #include "runtime/dispatcher.h"
+#include "runtime/log_stream.h"
 #include "runtime/runtime.h"
 #include "x86_64/decoder.h"
 #include "x86_64/xstate.h"
@@ -128,6 +129,7 @@ uint64_t block_all() {
 [[noreturn]] void die_of_signal(int sig) {
   runtime::finish_tool();  // QEMU runs the plugins' atexit callbacks on death by signal too
   fflush(nullptr);
+  runtime::flush_log_line();
   set_host_action(sig, reinterpret_cast<uint64_t>(SIG_DFL), 0);
   const uint64_t unblock = sig_bit(sig);
   raw_syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, reinterpret_cast<long>(&unblock), 0, 8);

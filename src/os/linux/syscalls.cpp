@@ -20,10 +20,12 @@
 #include "loader/elf_loader.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/exec.h"
+#include "os/linux/fds.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
 #include "os/linux/threads.h"
 #include "runtime/dispatcher.h"
+#include "runtime/log_stream.h"
 #include "runtime/runtime.h"
 
 namespace qplug::os {
@@ -196,6 +198,7 @@ void exit_group(int status) {
   runtime::finish_tool();
   if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
   fflush(nullptr);
+  runtime::flush_log_line();
   raw_syscall(SYS_exit_group, status);
   __builtin_unreachable();
 }
@@ -240,7 +243,8 @@ void dispatch_traced(ThreadState& ts) {
     const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
     std::string line = cli::format_syscall_entry(getpid(), nr, args);
     std::fputs(line.c_str(), R.log);
-    if (nr == SYS_execve || nr == SYS_execveat) std::fputs("\n", R.log);  // may not return
+    // These do not return (to print their result after): the line ends here.
+    if (nr == SYS_execve || nr == SYS_execveat || nr == SYS_rt_sigreturn) std::fputs("\n", R.log);
     std::fflush(R.log);
     dispatch_syscall(ts);
     if (nr != SYS_rt_sigreturn) {
@@ -315,7 +319,8 @@ void dispatch_syscall(ThreadState& ts) {
       ret = raw_syscall(nr, a1, a2, a3, a4, a5);
       if (ret >= 0) {
         note_mremap(a1, a2, static_cast<uint64_t>(ret), a3);
-        loader::forget_holes(R.program, static_cast<uint64_t>(ret), static_cast<uint64_t>(ret) + a3);
+        loader::forget_holes(R.program, static_cast<uint64_t>(ret),
+                             static_cast<uint64_t>(ret) + a3);
       }
       break;
     }
@@ -327,19 +332,66 @@ void dispatch_syscall(ThreadState& ts) {
       ret = raw_syscall(nr, a1, a2, a3);
       break;
     }
+    case SYS_getrlimit:
     case SYS_setrlimit:
     case SYS_prlimit64: {
+      const bool self = nr != SYS_prlimit64 || a1 == 0 || a1 == static_cast<uint64_t>(getpid());
+      const uint64_t resource = nr == SYS_prlimit64 ? a2 : a1;
+      const uint64_t new_limit = nr == SYS_prlimit64 ? a3 : nr == SYS_setrlimit ? a2 : 0;
+      const uint64_t old_limit = nr == SYS_prlimit64 ? a4 : nr == SYS_getrlimit ? a2 : 0;
       // Lowering RLIMIT_AS below what qplug holds in reserve would leave no
       // room for anything new: the reserves shrink first.
-      const bool self = nr == SYS_setrlimit || a1 == 0 || a1 == static_cast<uint64_t>(getpid());
-      const uint64_t resource = nr == SYS_setrlimit ? a1 : a2;
-      const uint64_t limit_addr = nr == SYS_setrlimit ? a2 : a3;
-      struct rlimit want;
       std::lock_guard guard(R.dispatcher->mutex());
-      if (self && resource == RLIMIT_AS && limit_addr &&
-          runtime::Dispatcher::read_guest(limit_addr, &want, sizeof want) == sizeof want)
+      struct rlimit want;
+      if (self && resource == RLIMIT_AS && new_limit &&
+          runtime::Dispatcher::read_guest(new_limit, &want, sizeof want) == sizeof want)
         runtime::fit_reservations(want.rlim_cur);
-      ret = raw_syscall(nr, a1, a2, a3, a4);
+      bool handled = false;  // RLIMIT_NOFILE: the guest's share of it (fds.h)
+      ret = guest_nofile_limit(nr, self ? 0 : a1, resource, new_limit, old_limit, &handled);
+      if (!handled) ret = raw_syscall(nr, a1, a2, a3, a4);
+      break;
+    }
+    // Descriptors by number: qplug's own stay out of reach (fds.h).
+    case SYS_close:
+      ret = guest_close(a1);
+      break;
+    case SYS_close_range:
+      ret = guest_close_range(a1, a2, a3);
+      break;
+    case SYS_dup2:
+    case SYS_dup3:
+      ret = guest_dup2(nr, a1, a2, a3);
+      break;
+    case SYS_fcntl:
+      ret = guest_fcntl(a1, a2, a3);
+      break;
+    case SYS_getdents64:
+      ret = guest_getdents64(a1, a2, a3);
+      break;
+    case SYS_dup:
+    case SYS_socket:
+    case SYS_eventfd2:
+    case SYS_epoll_create1:
+    case SYS_signalfd4:
+    case SYS_timerfd_create:
+    case SYS_inotify_init1:
+    case SYS_memfd_create:
+    case SYS_accept:
+    case SYS_accept4:
+      ret = check_new_fd(R.ctx.safe_syscall(nr, a1, a2, a3, a4, a5, a6));
+      break;
+    case SYS_pipe:
+    case SYS_pipe2:
+    case SYS_socketpair: {
+      ret = R.ctx.safe_syscall(nr, a1, a2, a3, a4, a5, a6);
+      const uint64_t pair = nr == SYS_socketpair ? a4 : a1;
+      int fds[2];
+      if (ret == 0 && runtime::Dispatcher::read_guest(pair, fds, sizeof fds) == sizeof fds &&
+          (is_reserved_fd(fds[0]) || is_reserved_fd(fds[1]))) {
+        raw_syscall(SYS_close, fds[0]);
+        raw_syscall(SYS_close, fds[1]);
+        ret = -EMFILE;
+      }
       break;
     }
     case SYS_rt_sigaction:
@@ -400,6 +452,8 @@ void dispatch_syscall(ThreadState& ts) {
         path_arg = reinterpret_cast<uint64_t>(R.exe_realpath.c_str());
       ret = nr == SYS_open ? R.ctx.safe_syscall(nr, path_arg, a2, a3, 0, 0, 0)
                            : R.ctx.safe_syscall(nr, a1, path_arg, a3, a4, 0, 0);
+      ret = check_new_fd(ret);
+      note_opened_dir(ret, path_arg);
       break;
     }
     default:
