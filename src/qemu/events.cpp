@@ -22,7 +22,7 @@ void each(Event e, Fn&& fn) {
   const std::vector<PluginContext*> list = registry().list(e);
   for (PluginContext* p : list) {
     const Callback cb = p->callbacks[static_cast<int>(e)];
-    if (!cb.fn) continue;
+    if (!cb.fn || p->crashed) continue;
     ScopedPlugin running(p);
     fn(p, cb);
   }

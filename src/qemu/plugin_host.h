@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "cli/options.h"
@@ -18,6 +19,14 @@ namespace qplug::qemu {
 // Loads and installs every -plugin in command-line order (qemu-abi.md 1.3).
 // Errors carry QEMU's wording: "qplug: Could not load plugin <path>: ...".
 Result<void> load_plugins(const std::vector<cli::PluginSpec>& specs);
+
+// A fault at host `pc` in a plugin's code (its library, or anything it called
+// while running on this thread): one line naming the plugin and the function,
+// e.g. "plugin ./libcrash.so crashed in vcpu_insn_exec (libcrash.so+0x1139)",
+// and the plugin is marked so that none of its callbacks runs again (the
+// others' exit callbacks still run). Empty if no plugin was running there.
+// Called from the fault handler: allocates, but takes no lock.
+std::string describe_plugin_crash(const void* pc);
 
 // True once at least one plugin is installed.
 bool active();

@@ -115,6 +115,35 @@ Result<void> load_one(const cli::PluginSpec& spec) {
 
 }  // namespace
 
+std::string describe_plugin_crash(const void* pc) {
+  Dl_info at{};
+  const bool named = dladdr(pc, &at) != 0;
+  PluginContext* p = current_plugin();
+  if (!p && named) {  // by the library the code is in
+    for (const auto& candidate : registry().plugins()) {
+      Dl_info lib{};
+      void* install = candidate->handle ? dlsym(candidate->handle, "qemu_plugin_install") : nullptr;
+      if (install && dladdr(install, &lib) && lib.dli_fbase == at.dli_fbase) p = candidate.get();
+    }
+  }
+  if (!p) return {};
+  p->crashed = true;
+  std::string where = "an unknown place";
+  if (named) {
+    const char* file = at.dli_fname ? std::strrchr(at.dli_fname, '/') : nullptr;
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "+0x%lx",
+                  static_cast<unsigned long>(static_cast<const char*>(pc) -
+                                             static_cast<const char*>(at.dli_fbase)));
+    const std::string object = std::string(file           ? file + 1
+                                           : at.dli_fname ? at.dli_fname
+                                                          : "?") +
+                               offset;
+    where = at.dli_sname ? std::string(at.dli_sname) + " (" + object + ")" : object;
+  }
+  return "plugin " + p->path + " crashed in " + where;
+}
+
 Result<void> load_plugins(const std::vector<cli::PluginSpec>& specs) {
   for (const auto& spec : specs) {
     Result<void> r = load_one(spec);

@@ -14,6 +14,7 @@ Result<void> QemuPlugins::load_dynamic(const std::vector<PluginSpec>& specs) {
   std::vector<cli::PluginSpec> cli_specs;
   for (const PluginSpec& s : specs) cli_specs.push_back({s.path, s.args});
   runtime::rt().env.plugin_context_tls = qemu::plugin_context_tls_offset();
+  runtime::rt().describe_plugin_crash = &qemu::describe_plugin_crash;
   return qemu::load_plugins(cli_specs);
 }
 

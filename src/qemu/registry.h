@@ -67,6 +67,7 @@ struct PluginContext {
   std::vector<char*> argv;
   Callback callbacks[static_cast<int>(Event::kCount)];
   bool installing = false;
+  bool crashed = false;  // its code faulted: none of its callbacks runs again
 };
 
 class Registry {

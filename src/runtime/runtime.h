@@ -40,6 +40,9 @@ struct Runtime {
   GuestBrk brk;
   size_t xsave_size = 0;
   FILE* log = stderr;  // -D file, else stderr
+  // Names the plugin whose code faulted at a host pc (and stops calling it),
+  // or says nothing: set by the tool that loads plugins.
+  std::string (*describe_plugin_crash)(const void* host_pc) = nullptr;
 };
 
 Runtime& rt();

@@ -1,5 +1,6 @@
 #include "os/linux/signals.h"
 
+#include <dlfcn.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -180,11 +181,25 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(R.ctx.fault_exit);
       return;
     }
-    char msg[160];
+    // A plugin's code: named as the culprit; the others' exit callbacks run
+    // and the process dies of the signal, as the guest would have.
+    const uint64_t guest_pc = runtime::current_thread().rip;
+    if (R.describe_plugin_crash) {
+      if (const std::string what = R.describe_plugin_crash(pc); !what.empty()) {
+        char tail[96];
+        snprintf(tail, sizeof tail, ": signal %d (%s), last guest pc 0x%lx\n", sig, strsignal(sig),
+                 static_cast<unsigned long>(guest_pc));
+        write_stderr(("qplug: " + what + tail).c_str());
+        die_of_signal(sig);
+      }
+    }
+    Dl_info at{};
+    const bool named = dladdr(pc, &at) && at.dli_sname;
+    char msg[320];
     snprintf(msg, sizeof msg,
-             "qplug: internal error: signal %d (%s) at host pc %p, guest pc 0x%lx\n", sig,
-             strsignal(sig), static_cast<void*>(pc),
-             static_cast<unsigned long>(runtime::current_thread().rip));
+             "qplug: internal error: signal %d (%s) at host pc %p (%s), guest pc 0x%lx\n", sig,
+             strsignal(sig), static_cast<void*>(pc), named ? at.dli_sname : "?",
+             static_cast<unsigned long>(guest_pc));
     write_stderr(msg);
     die_of_signal(sig);
   }
