@@ -162,7 +162,12 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
   const size_t max = x86_64::max_block_size(insns.size()) +
                      (instrumented ? x86_64::max_instrumentation_size(instr) : 0);
   const size_t max_cold = x86_64::max_cold_size(insns.size());
-  const CodeCache::Reservation space = rt().cache.reserve(pc, max, max_cold);
+  CodeCache::Reservation space = rt().cache.reserve(pc, max, max_cold);
+  if (!space.hot) {  // the cache is full: flush it (QEMU's tb_flush) and try again
+    flush_all();
+    rt().tool->flush();
+    space = rt().cache.reserve(pc, max, max_cold);
+  }
   if (!space.hot) {
     std::fprintf(stderr, "%s\n", address_space_problem("the code cache").c_str());
     std::exit(1);
@@ -182,6 +187,8 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
                  b->host_size, static_cast<unsigned long>(pc));
   }
   all_.push_back(std::move(block));
+  ++translated_;
+  live_bytes_ += b->host_size + b->cold_size;
   blocks_.set(pc, b);
   for (uint64_t page = first_page(*b); page <= last_page(*b); ++page)
     blocks_by_page_[page].push_back(b);
@@ -208,6 +215,10 @@ void Dispatcher::publish(Block* b) {
 
 Block* Dispatcher::block_for(uint64_t pc, x86_64::EntryPlacement entry) {
   if (Block* b = blocks_.find(pc)) return b;
+  if (flush_due()) {
+    flush_all();
+    rt().tool->flush();  // the FLUSH event, as QEMU's tb_flush raises it
+  }
   return translate(pc, entry);
 }
 
@@ -259,6 +270,8 @@ void Dispatcher::invalidate(uint64_t begin, uint64_t end) {
 
 void Dispatcher::invalidate_block(Block* b) {
   b->valid = false;
+  live_bytes_ -= b->host_size + b->cold_size;
+  dead_bytes_ += b->host_size + b->cold_size;
   for (ExitStub* in : b->incoming) {
     if (in->linked_to == b) {
       x86_64::patch_rel32(in->patch_site, in->slow_path);
@@ -285,6 +298,42 @@ void Dispatcher::flush_all() {
   std::lock_guard guard(mutex_);
   invalidate(0, ~uint64_t{0});
   for (ThreadState* t : threads_) clear_lookup_table(*t);
+  // Threads still in the old code leave it at their next exit (every link
+  // and lookup entry now leads out); its memory goes once they all have.
+  const uint32_t generation = rt().cache.retire();
+  retired_.push_back({generation, epoch_.fetch_add(1) + 1, std::move(all_)});
+  all_.clear();
+  live_bytes_ = dead_bytes_ = 0;
+  ++flushes_;
+  release_quiescent();
+}
+
+// More than half of what is translated is dead, and enough to be worth a
+// flush: retranslating what is live then costs at most what was translated
+// since the last flush (amortized), and memory stays near twice the live code.
+bool Dispatcher::flush_due() const {
+  constexpr size_t kMinDead = 8u << 20;
+  return dead_bytes_ >= kMinDead && dead_bytes_ > live_bytes_;
+}
+
+void Dispatcher::leave_cache(ThreadState& ts) {
+  __atomic_store_n(&ts.in_cache, false, __ATOMIC_RELEASE);
+  __atomic_store_n(&ts.left_cache_epoch, epoch_.load(), __ATOMIC_RELEASE);
+}
+
+void Dispatcher::release_quiescent() {
+  std::erase_if(retired_, [this](Retired& r) {
+    for (const ThreadState* t : threads_) {
+      const bool in_cache = __atomic_load_n(&t->in_cache, __ATOMIC_ACQUIRE);
+      if (in_cache && __atomic_load_n(&t->left_cache_epoch, __ATOMIC_ACQUIRE) < r.epoch)
+        return false;
+    }
+    for (size_t zone = 0; zone < by_zone_.size(); ++zone) {
+      if (rt().cache.zone_in(static_cast<int>(zone), r.generation)) by_zone_[zone] = {};
+    }
+    rt().cache.release(r.generation);
+    return true;  // frees the blocks
+  });
 }
 
 void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work) {
@@ -427,7 +476,9 @@ void Dispatcher::handle_exit(ThreadState& ts) {
       std::lock_guard guard(mutex_);
       auto* stub = reinterpret_cast<ExitStub*>(ts.exit_arg);
       ts.rip = stub->target_pc;
-      link(stub, block_for(ts.rip));
+      Block* target = block_for(ts.rip);  // may flush: the stub's block is then retired
+      link(stub, target);
+      leave_cache(ts);
       break;
     }
     case ExitReason::kIndirect: {
@@ -503,7 +554,7 @@ void Dispatcher::print_stats(FILE* out) const {
                                       "syscall",     "signal", "interrupt",
                                       "unsupported", "fault",  "code_changed"};
   static_assert(std::size(names) == std::size(decltype(exit_counts_){}));
-  std::fprintf(out, "qplug: %zu blocks translated; exits:", all_.size());
+  std::fprintf(out, "qplug: %lu blocks translated, %lu flushes; exits:", translated_, flushes_);
   for (size_t i = 0; i < std::size(names); ++i)
     std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
   const struct mallinfo2 heap = mallinfo2();
@@ -559,9 +610,13 @@ void Dispatcher::run(ThreadState& ts) {
       ts.jump_target = reinterpret_cast<uint64_t>(b->body);
       if (log_exec_) log_block_entry(ts, *b);
       if (log_cpu_) log_cpu_state(ts);
+      __atomic_store_n(&ts.in_cache, true, __ATOMIC_RELEASE);  // see code_cache.h
     }
     ts.exit_reason = ExitReason::kNone;
     rt().ctx.enter();
+    // A link exit's argument is an exit stub of a block, which a flush may
+    // retire: the thread leaves the cache once that is used (handle_exit).
+    if (ts.exit_reason != ExitReason::kLink) leave_cache(ts);
     handle_exit(ts);
     std::lock_guard guard(mutex_);
     while (!deferred_.empty()) {
@@ -569,6 +624,7 @@ void Dispatcher::run(ThreadState& ts) {
       deferred_.pop_back();
       work();
     }
+    if (!retired_.empty()) release_quiescent();
   }
 }
 

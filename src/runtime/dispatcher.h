@@ -5,6 +5,7 @@
 
 #include <ucontext.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -47,8 +48,10 @@ class Dispatcher {
   // the block running there has instructions after the writing one in that
   // range, which its translation would run stale. Changes nothing.
   bool write_hits_rest_of_block(const ucontext_t* uc, uint64_t begin, uint64_t end);
-  // Drops every translation (plugin reset/uninstall). Only from the dispatcher
-  // loop, never while translated code of this thread is running.
+  // Drops every translation and retires the code cache's generation
+  // (code_cache.h): plugin reset and uninstall, and the flush that keeps the
+  // cache bounded. Only from the dispatcher loop, never while translated code
+  // of this thread is running.
   void flush_all();
   // Runs `work` at this thread's next exit from the code cache, which it
   // makes happen soon by unlinking the block whose host code contains
@@ -85,8 +88,7 @@ class Dispatcher {
   static size_t read_code(uint64_t addr, void* out, size_t len);
 
  private:
-  Block* translate(uint64_t pc, x86_64::EntryPlacement entry,
-                   size_t max_insns = kMaxBlockInsns);
+  Block* translate(uint64_t pc, x86_64::EntryPlacement entry, size_t max_insns = kMaxBlockInsns);
   void link(ExitStub* stub, Block* target);
   void publish(Block* b);  // enters b in the indirect-branch lookup table
   void unlink_exits(Block* b);
@@ -113,7 +115,22 @@ class Dispatcher {
   };
   std::vector<ZoneBlocks> by_zone_;                             // by code cache zone
   const ZoneBlocks* zone_blocks(const uint8_t* host_pc) const;  // nullptr outside the cache
-  std::vector<std::unique_ptr<Block>> all_;                     // owns every block, valid or not
+  std::vector<std::unique_ptr<Block>> all_;  // owns every block of the current generation
+  // Retired generations (flush_all): their blocks and code stay until every
+  // thread has been outside the code cache since the flush (epoch).
+  struct Retired {
+    uint32_t generation;
+    uint64_t epoch;
+    std::vector<std::unique_ptr<Block>> blocks;
+  };
+  std::vector<Retired> retired_;
+  std::atomic<uint64_t> epoch_{1};  // advanced by every flush
+  // Host code bytes of valid and of dropped blocks in the current generation.
+  size_t live_bytes_ = 0, dead_bytes_ = 0;
+  unsigned long translated_ = 0, flushes_ = 0;
+  bool flush_due() const;
+  void release_quiescent();           // frees the retired generations no thread can be in
+  void leave_cache(ThreadState& ts);  // ts runs no translated code and holds nothing of it
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[9] = {};

@@ -118,6 +118,11 @@ struct alignas(64) ThreadState {
   // memory with its parent, so it ends without the tool's at-exit work and is
   // not counted among its parent's threads.
   bool separate_process;
+  // Whether the thread may be running translated code (set under the
+  // dispatcher's lock before it enters, cleared when it leaves), and the
+  // flush epoch it last left the code cache in: the code cache's quiescence.
+  bool in_cache;
+  uint64_t left_cache_epoch;
   // The number of the thread's latest system call (0 before the first), which
   // QEMU's linux-user reports as the register orig_rax.
   uint64_t orig_rax;
