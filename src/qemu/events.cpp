@@ -18,14 +18,16 @@ bool v7(const PluginContext* p) { return p->version >= kUserdataVersion; }
 
 template <class Fn>
 void each(Event e, Fn&& fn) {
-  // Copy: a callback may register or unregister callbacks.
-  const std::vector<PluginContext*> list = registry().list(e);
-  for (PluginContext* p : list) {
-    const Callback cb = p->callbacks[static_cast<int>(e)];
+  // A snapshot: a callback may register or unregister callbacks. While the
+  // thread is in plugin code, no plugin is unloaded (reset_plugin).
+  auto& ts = runtime::current_thread();
+  __atomic_add_fetch(&ts.in_plugin_events, 1, __ATOMIC_ACQ_REL);
+  for (const auto& [p, cb] : registry().snapshot(e)) {
     if (!cb.fn || p->crashed) continue;
     ScopedPlugin running(p);
     fn(p, cb);
   }
+  __atomic_sub_fetch(&ts.in_plugin_events, 1, __ATOMIC_ACQ_REL);
 }
 
 // Where qemu_plugin_set_pc unwinds to: the innermost callback invocation
@@ -38,10 +40,13 @@ bool run_allowing_set_pc(void (*body)(void*), void* arg) {
   std::jmp_buf here;
   std::jmp_buf* outer = set_pc_target;
   PluginContext* running = current_plugin();
+  auto& ts = runtime::current_thread();
+  const uint32_t events = ts.in_plugin_events;
   set_pc_target = &here;
   if (setjmp(here) != 0) {  // set_pc: runtime::ThreadState::rip already holds the new pc
     set_pc_target = outer;
     restore_current_plugin(running);
+    __atomic_store_n(&ts.in_plugin_events, events, __ATOMIC_RELEASE);  // longjmp skipped each()'s
     return true;
   }
   body(arg);

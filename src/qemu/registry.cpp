@@ -35,6 +35,25 @@ PluginContext& Registry::get(uint64_t id, const char* function) const {
 }
 
 void Registry::set(PluginContext& p, Event e, void* fn, void* userdata) {
+  std::lock_guard guard(mutex_);
+  set_locked(p, e, fn, userdata);
+}
+
+void Registry::clear(PluginContext& p) {
+  std::lock_guard guard(mutex_);
+  for (int e = 0; e < static_cast<int>(Event::kCount); ++e)
+    set_locked(p, static_cast<Event>(e), nullptr, nullptr);
+}
+
+std::vector<std::pair<PluginContext*, Callback>> Registry::snapshot(Event e) const {
+  std::lock_guard guard(mutex_);
+  std::vector<std::pair<PluginContext*, Callback>> out;
+  for (PluginContext* p : lists_[static_cast<int>(e)])
+    out.emplace_back(p, p->callbacks[static_cast<int>(e)]);
+  return out;
+}
+
+void Registry::set_locked(PluginContext& p, Event e, void* fn, void* userdata) {
   auto& list = lists_[static_cast<int>(e)];
   Callback& cb = p.callbacks[static_cast<int>(e)];
   const bool listed = std::find(list.begin(), list.end(), &p) != list.end();
@@ -50,10 +69,12 @@ PluginContext& Registry::add(std::unique_ptr<PluginContext> p) {
 }
 
 void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
-  auto finish = [&p, cb, userdata, uninstall] {
-    for (int e = 0; e < static_cast<int>(Event::kCount); ++e)
-      registry().set(p, static_cast<Event>(e), nullptr, nullptr);
-    runtime::rt().dispatcher->flush_all();
+  // No event calls the plugin from now on; translated code may, until the
+  // translations go (at this thread's next exit from the cache: it may be in
+  // one of them now) and every thread has left them. Then the plugin's code
+  // cannot be running anywhere, as when QEMU has stopped every vCPU.
+  registry().clear(p);
+  auto after_quiescence = [&p, cb, userdata, uninstall] {
     runtime::rt().tool->flush();  // every plugin of the tool, static ones too
     if (cb) {
       ScopedPlugin running(&p);
@@ -67,15 +88,18 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
       p.handle = nullptr;
     }
   };
-  auto& ts = runtime::current_thread();
-  if (!runtime::rt().dispatcher) {  // no vCPU yet: synchronously
-    finish();
+  auto* dispatcher = runtime::rt().dispatcher;
+  if (!dispatcher) {  // no vCPU yet: synchronously
+    after_quiescence();
     return;
   }
-  runtime::rt().dispatcher->at_next_exit(reinterpret_cast<const uint8_t*>(ts.callout_return),
-                                         finish);
+  auto& ts = runtime::current_thread();
+  dispatcher->at_next_exit(reinterpret_cast<const uint8_t*>(ts.callout_return),
+                           [dispatcher, after_quiescence] {
+                             dispatcher->flush_all();
+                             dispatcher->when_quiescent(after_quiescence);
+                           });
 }
-
 
 void log_plugin_output(const char* text) { qplug::outs(text); }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -70,17 +71,29 @@ struct PluginContext {
   bool crashed = false;  // its code faulted: none of its callbacks runs again
 };
 
+// Locking (the invariant this class owns): callbacks are registered and
+// unregistered by any thread, from inside callbacks too, while other threads
+// dispatch events. Every read and write of the per-event lists and of a
+// plugin's callbacks takes `mutex_`; dispatch works on a snapshot taken under
+// it and calls plugins without it, so a callback may register, reset or
+// uninstall. The plugin list itself grows only while plugins install, before
+// any guest thread exists. A plugin's library is closed only once no thread
+// can be running its code (reset_plugin).
 class Registry {
  public:
   PluginContext* find(uint64_t id) const;
   // Looks the plugin up by id; a bad id is a plugin bug reported and fatal.
   PluginContext& get(uint64_t id, const char* function) const;
   void set(PluginContext& p, Event e, void* fn, void* userdata);
-  const std::vector<PluginContext*>& list(Event e) const { return lists_[static_cast<int>(e)]; }
+  void clear(PluginContext& p);  // every callback of p
+  // The plugins registered for `e`, with their callbacks, most recent first.
+  std::vector<std::pair<PluginContext*, Callback>> snapshot(Event e) const;
   PluginContext& add(std::unique_ptr<PluginContext> p);
   const std::vector<std::unique_ptr<PluginContext>>& plugins() const { return plugins_; }
 
  private:
+  void set_locked(PluginContext& p, Event e, void* fn, void* userdata);
+  mutable std::mutex mutex_;
   std::vector<std::unique_ptr<PluginContext>> plugins_;
   std::vector<PluginContext*> lists_[static_cast<int>(Event::kCount)];
 };

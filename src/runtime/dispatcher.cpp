@@ -321,13 +321,30 @@ void Dispatcher::leave_cache(ThreadState& ts) {
   __atomic_store_n(&ts.left_cache_epoch, epoch_.load(), __ATOMIC_RELEASE);
 }
 
+bool Dispatcher::quiescent_since(uint64_t epoch, bool plugin_events) const {
+  for (const ThreadState* t : threads_) {
+    const bool in_cache = __atomic_load_n(&t->in_cache, __ATOMIC_ACQUIRE);
+    if (in_cache && __atomic_load_n(&t->left_cache_epoch, __ATOMIC_ACQUIRE) < epoch) return false;
+    if (plugin_events && __atomic_load_n(&t->in_plugin_events, __ATOMIC_ACQUIRE) != 0) return false;
+  }
+  return true;
+}
+
+void Dispatcher::when_quiescent(std::function<void()> work) {
+  std::lock_guard guard(mutex_);
+  after_quiescence_.emplace_back(epoch_.load(), std::move(work));
+  release_quiescent();
+}
+
 void Dispatcher::release_quiescent() {
+  // Work first (it may flush and retire more), oldest first.
+  while (!after_quiescence_.empty() && quiescent_since(after_quiescence_.front().first, true)) {
+    auto work = std::move(after_quiescence_.front().second);
+    after_quiescence_.erase(after_quiescence_.begin());
+    work();
+  }
   std::erase_if(retired_, [this](Retired& r) {
-    for (const ThreadState* t : threads_) {
-      const bool in_cache = __atomic_load_n(&t->in_cache, __ATOMIC_ACQUIRE);
-      if (in_cache && __atomic_load_n(&t->left_cache_epoch, __ATOMIC_ACQUIRE) < r.epoch)
-        return false;
-    }
+    if (!quiescent_since(r.epoch, false)) return false;
     for (size_t zone = 0; zone < by_zone_.size(); ++zone) {
       if (rt().cache.zone_in(static_cast<int>(zone), r.generation)) by_zone_[zone] = {};
     }
@@ -624,7 +641,7 @@ void Dispatcher::run(ThreadState& ts) {
       deferred_.pop_back();
       work();
     }
-    if (!retired_.empty()) release_quiescent();
+    if (!retired_.empty() || !after_quiescence_.empty()) release_quiescent();
   }
 }
 

@@ -53,6 +53,11 @@ class Dispatcher {
   // cache bounded. Only from the dispatcher loop, never while translated code
   // of this thread is running.
   void flush_all();
+  // Runs `work` (in some thread's dispatcher loop) once every thread has been
+  // outside the code cache since the last flush and is in no plugin event
+  // callback: no plugin code of before can be running anywhere (reset and
+  // uninstall, code_cache.h).
+  void when_quiescent(std::function<void()> work);
   // Runs `work` at this thread's next exit from the code cache, which it
   // makes happen soon by unlinking the block whose host code contains
   // `host_pc` (e.g. the resume address of a plugin callback).
@@ -129,8 +134,11 @@ class Dispatcher {
   size_t live_bytes_ = 0, dead_bytes_ = 0;
   unsigned long translated_ = 0, flushes_ = 0;
   bool flush_due() const;
-  void release_quiescent();           // frees the retired generations no thread can be in
-  void leave_cache(ThreadState& ts);  // ts runs no translated code and holds nothing of it
+  void release_quiescent();  // frees the retired generations no thread can be in
+  void leave_cache(ThreadState& ts);
+  bool quiescent_since(uint64_t epoch, bool plugin_events) const;
+  std::vector<std::pair<uint64_t, std::function<void()>>>
+      after_quiescence_;  // ts runs no translated code and holds nothing of it
   std::recursive_mutex mutex_;
   std::vector<ThreadState*> threads_;  // every live thread, for lookup-table invalidation
   unsigned long exit_counts_[9] = {};

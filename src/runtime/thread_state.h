@@ -123,6 +123,7 @@ struct alignas(64) ThreadState {
   // flush epoch it last left the code cache in: the code cache's quiescence.
   bool in_cache;
   uint64_t left_cache_epoch;
+  uint32_t in_plugin_events;  // nesting of plugin event callbacks running on the thread
   // The number of the thread's latest system call (0 before the first), which
   // QEMU's linux-user reports as the register orig_rax.
   uint64_t orig_rax;
