@@ -329,8 +329,9 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
   if (!a.touches_vector) {
     use.unknown = false;
     use.vector = use.mask = 0;
-    use.mxcsr = false;
+    use.mxcsr = use.fp = use.vex = false;
   }
+  const bool flags_free = save_flags || !flags_live;
   std::vector<Xbyak::Reg64> saved;
   for (const Xbyak::Reg64& r : kCallerSaved)
     if (gprs & (1u << r.getIdx())) saved.push_back(r);
@@ -362,11 +363,12 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
       g_.mov(g_.rsi, a.arg);
     }
     if (a.qemu_callback) {  // what the callout routine would have recorded
+      // The running plugin, for the API functions that take no id. It is
+      // not cleared after the call (a store per call saved): plugin code
+      // runs only from a call that sets it, or an event that scopes it.
       g_.mov(g_.rax, reinterpret_cast<uint64_t>(a.context));
       g_.db(0x64);
       g_.mov(g_.qword[reinterpret_cast<void*>(env_.plugin_context_tls)], g_.rax);
-      g_.lea(g_.rax, g_.ptr[g_.rip]);  // an address inside this block (reset, uninstall)
-      g_.mov(tls(QPLUG_TLS_FIELD(callout_return)), g_.rax);
       if (mem) {
         g_.db(0x64);
         g_.mov(g_.dword[reinterpret_cast<void*>(env_.tls +
@@ -384,15 +386,11 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
       g_.mov(g_.rax, target);
       g_.call(g_.rax);
     }
-    if (a.qemu_callback) {
-      g_.db(0x64);
-      g_.mov(g_.qword[reinterpret_cast<void*>(env_.plugin_context_tls)], 0);  // no plugin runs
-    }
   };
   if (!use.unknown) {
-    save_vector_registers(use, /*restore=*/false);
+    save_vector_registers(use, /*restore=*/false, flags_free);
     call();
-    save_vector_registers(use, /*restore=*/true);
+    save_vector_registers(use, /*restore=*/true, flags_free);
   } else {
     // Unknown code: every vector and mask register and MXCSR, stored one by
     // one (about 20 ns here, against 300 ns for XSAVE + XRSTOR), unless the
@@ -402,14 +400,14 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
     all.unknown = false;
     all.vector = env_.vector_bytes == 64 ? 0xffffffffu : 0xffffu;
     all.mask = 0xff;
-    all.mxcsr = true;
+    all.mxcsr = all.fp = all.vex = true;
     Xbyak::Label x87_in_use, done;
     g_.fnstsw(g_.ax);
     g_.test(g_.ax, 0x3800);  // flags: saved above where live
     g_.jnz(x87_in_use, kNear);
-    save_vector_registers(all, /*restore=*/false);
+    save_vector_registers(all, /*restore=*/false, flags_free);
     call();
-    save_vector_registers(all, /*restore=*/true);
+    save_vector_registers(all, /*restore=*/true, flags_free);
     g_.jmp(done, kNear);
     g_.L(x87_in_use);
     g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(xsave_area)));
@@ -435,26 +433,56 @@ void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool 
   g_.mov(g_.rsp, tls(QPLUG_TLS_FIELD(spill_rsp)));
 }
 
-void ActionEmitter::save_vector_registers(const Clobbers& use, bool restore) {
+void ActionEmitter::save_vector_registers(const Clobbers& use, bool restore, bool flags_free) {
   const size_t base = QPLUG_TLS_FIELD(vector_save);
   auto slot = [&](size_t offset) {
     g_.db(0x64);
     return g_.ptr[reinterpret_cast<void*>(env_.tls + static_cast<int64_t>(base + offset))];
   };
-  const size_t kMasks = 32 * 64, kMxcsr = kMasks + 8 * 8;
-  // MXCSR goes back to the host's (the guest may have changed rounding or
-  // flush-to-zero) whenever the callee may compute with vector registers.
-  const bool mxcsr = use.mxcsr || use.vector;
-  if (mxcsr && restore) g_.ldmxcsr(slot(kMxcsr));
+  auto slot32 = [&](size_t offset) {
+    g_.db(0x64);
+    return g_.dword[reinterpret_cast<void*>(env_.tls + static_cast<int64_t>(base + offset))];
+  };
+  auto host_mxcsr = [&] {
+    g_.db(0x64);
+    return g_.dword[reinterpret_cast<void*>(env_.tls +
+                                            static_cast<int64_t>(QPLUG_TLS_FIELD(host_mxcsr)))];
+  };
+  const size_t kMasks = 32 * 64, kMxcsr = kMasks + 8 * 8, kMxcsrAfter = kMxcsr + 4;
+  // MXCSR matters to a callee that computes in floating point (the guest may
+  // have changed rounding or flush-to-zero), or loads MXCSR itself. Where the
+  // flags may be clobbered, the host's MXCSR is loaded only if the guest's
+  // control bits differ from it, and the guest's is loaded back only if the
+  // callee changed it (its exception flags, say): ldmxcsr stalls, stmxcsr and
+  // a compare do not.
+  const bool mxcsr = use.mxcsr || use.fp;
+  const bool conditional = flags_free && !use.mxcsr;
+  if (mxcsr && restore) {
+    if (conditional) {
+      Xbyak::Label same;
+      g_.stmxcsr(slot32(kMxcsrAfter));
+      g_.mov(g_.eax, slot32(kMxcsrAfter));
+      g_.cmp(g_.eax, slot32(kMxcsr));
+      g_.je(same, kNear);
+      g_.ldmxcsr(slot32(kMxcsr));
+      g_.L(same);
+    } else {
+      g_.ldmxcsr(slot32(kMxcsr));
+    }
+  }
+  // Legacy SSE callees change only the low 128 bits of what they write:
+  // saving those with legacy moves keeps the upper state untouched and the
+  // call free of SSE/AVX transitions.
+  const int width = use.vex ? env_.vector_bytes : 16;
   for (int i = 0; i < 32; ++i) {
     if (!(use.vector & (1u << i))) continue;
-    if (env_.vector_bytes == 64) {
+    if (width == 64) {
       const Xbyak::Zmm z(i);
       if (restore)
         g_.vmovdqu64(z, slot(64 * i));
       else
         g_.vmovdqu64(slot(64 * i), z);
-    } else if (i < 16 && env_.vector_bytes == 32) {
+    } else if (i < 16 && width == 32) {
       const Xbyak::Ymm y(i);
       if (restore)
         g_.vmovdqu(y, slot(64 * i));
@@ -476,10 +504,18 @@ void ActionEmitter::save_vector_registers(const Clobbers& use, bool restore) {
       g_.kmovq(slot(kMasks + 8 * i), Xbyak::Opmask(i));
   }
   if (mxcsr && !restore) {
-    g_.stmxcsr(slot(kMxcsr));
-    g_.db(0x64);
-    g_.ldmxcsr(g_.dword[reinterpret_cast<void*>(
-        env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(host_mxcsr)))]);
+    g_.stmxcsr(slot32(kMxcsr));
+    if (conditional) {
+      Xbyak::Label same;
+      g_.mov(g_.eax, slot32(kMxcsr));
+      g_.xor_(g_.eax, host_mxcsr());
+      g_.test(g_.eax, ~0x3f);  // the exception flags do not matter to the host
+      g_.jz(same, kNear);
+      g_.ldmxcsr(host_mxcsr());
+      g_.L(same);
+    } else {
+      g_.ldmxcsr(host_mxcsr());
+    }
   }
 }
 

@@ -55,7 +55,8 @@ class ActionEmitter {
   void save_flags_in_rax();
   void restore_flags_from_rax();
   // Saves (or restores) the registers `use` names in ThreadState::vector_save.
-  void save_vector_registers(const Clobbers& use, bool restore);
+  // `flags_free`: the guest's flags are saved or dead here, and rax is saved.
+  void save_vector_registers(const Clobbers& use, bool restore, bool flags_free);
 
   Xbyak::CodeGenerator& g_;
   const EmitEnv& env_;

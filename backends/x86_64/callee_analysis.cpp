@@ -37,11 +37,45 @@ bool integer_register(ZydisRegister reg) {
 // by register (x87, state save/restore instructions).
 constexpr uint16_t kCallerSavedGprs = 0x0fc7;  // rax rcx rdx rsi rdi r8-r11
 
+// The SIMD exception classes whose instructions raise no floating-point
+// exception and ignore MXCSR: moves, shuffles, logic, integer arithmetic.
+bool reads_mxcsr(const DecodedInsn& d) {
+  switch (d.insn.meta.exception_class) {
+    case ZYDIS_EXCEPTION_CLASS_NONE:
+    case ZYDIS_EXCEPTION_CLASS_SSE1:
+    case ZYDIS_EXCEPTION_CLASS_SSE4:
+    case ZYDIS_EXCEPTION_CLASS_SSE5:
+    case ZYDIS_EXCEPTION_CLASS_SSE7:
+    case ZYDIS_EXCEPTION_CLASS_AVX1:
+    case ZYDIS_EXCEPTION_CLASS_AVX4:
+    case ZYDIS_EXCEPTION_CLASS_AVX5:
+    case ZYDIS_EXCEPTION_CLASS_AVX7:
+    case ZYDIS_EXCEPTION_CLASS_AVX8:
+    case ZYDIS_EXCEPTION_CLASS_E1NF:
+    case ZYDIS_EXCEPTION_CLASS_E4:
+    case ZYDIS_EXCEPTION_CLASS_E4NF:
+    case ZYDIS_EXCEPTION_CLASS_E5NF:
+    case ZYDIS_EXCEPTION_CLASS_E6NF:
+    case ZYDIS_EXCEPTION_CLASS_E7NM:
+    case ZYDIS_EXCEPTION_CLASS_E7NM128:
+    case ZYDIS_EXCEPTION_CLASS_E9NF:
+    case ZYDIS_EXCEPTION_CLASS_E10NF:
+    case ZYDIS_EXCEPTION_CLASS_E11NF:
+    case ZYDIS_EXCEPTION_CLASS_E12NP:
+    case ZYDIS_EXCEPTION_CLASS_K20:
+    case ZYDIS_EXCEPTION_CLASS_K21:
+      return false;
+    default:
+      return true;
+  }
+}
+
 bool account(const DecodedInsn& d, Clobbers& use) {
   switch (d.insn.mnemonic) {
     case ZYDIS_MNEMONIC_VZEROUPPER:
     case ZYDIS_MNEMONIC_VZEROALL:
       use.vector |= 0xffff;  // the upper halves of 0-15 (or all of them)
+      use.vex = true;
       return true;
     case ZYDIS_MNEMONIC_LDMXCSR:
     case ZYDIS_MNEMONIC_VLDMXCSR:
@@ -87,7 +121,11 @@ bool account(const DecodedInsn& d, Clobbers& use) {
         case ZYDIS_REGCLASS_XMM:
         case ZYDIS_REGCLASS_YMM:
         case ZYDIS_REGCLASS_ZMM:
-          if (written) use.vector |= 1u << ZydisRegisterGetId(reg);
+          if (written) {
+            use.vector |= 1u << ZydisRegisterGetId(reg);
+            if (d.insn.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) use.vex = true;
+          }
+          if (reads_mxcsr(d)) use.fp = true;
           break;
         case ZYDIS_REGCLASS_MASK:
           if (written) use.mask |= static_cast<uint8_t>(1u << ZydisRegisterGetId(reg));
@@ -210,9 +248,10 @@ Clobbers clobbers_of(const void* fn) {
   if (fresh) {
     it->second = analyse(reinterpret_cast<uint64_t>(fn));
     if (debug())
-      std::fprintf(stderr, "qplug: callee %p: %s gprs %#x vector %#x mask %#x mxcsr %d\n", fn,
+      std::fprintf(stderr,
+                   "qplug: callee %p: %s gprs %#x vector %#x mask %#x mxcsr %d fp %d vex %d\n", fn,
                    it->second.unknown ? "unknown" : "known", it->second.gprs, it->second.vector,
-                   it->second.mask, it->second.mxcsr);
+                   it->second.mask, it->second.mxcsr, it->second.fp, it->second.vex);
   }
   return it->second;
 }

@@ -18,6 +18,15 @@ struct Clobbers {
   uint32_t vector = 0;  // bit n: zmm/ymm/xmm n may change (any width)
   uint8_t mask = 0;     // bit n: k n may change
   bool mxcsr = false;   // ldmxcsr (or an instruction with MXCSR as a written operand)
+  // Floating-point vector arithmetic, which reads MXCSR (rounding, DAZ/FTZ)
+  // and sets its exception flags; integer and move instructions do neither.
+  bool fp = false;
+  // Some instruction writing a vector register is VEX or EVEX encoded, which
+  // zeroes the bits above its width. Legacy SSE leaves bits 128 and up as
+  // they are: for a callee without VEX, saving xmm (with legacy moves) is
+  // enough, and mixing 512-bit moves with its SSE code costs a state
+  // transition per call on some CPUs.
+  bool vex = false;
 };
 
 // What every instruction reachable from `fn` (through direct branches and

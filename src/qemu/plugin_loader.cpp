@@ -118,6 +118,12 @@ Result<void> load_one(const cli::PluginSpec& spec) {
 std::string describe_plugin_crash(const void* pc) {
   Dl_info at{};
   const bool named = dladdr(pc, &at) != 0;
+  // The running-plugin word is left set after a direct call: a fault in
+  // qplug's own code is qplug's, whatever it says.
+  Dl_info self{};
+  if (named && dladdr(reinterpret_cast<const void*>(&describe_plugin_crash), &self) &&
+      self.dli_fbase == at.dli_fbase)
+    return {};
   PluginContext* p = current_plugin();
   if (!p && named) {  // by the library the code is in
     for (const auto& candidate : registry().plugins()) {

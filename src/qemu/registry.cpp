@@ -93,12 +93,18 @@ void reset_plugin(PluginContext& p, void* cb, void* userdata, bool uninstall) {
     after_quiescence();
     return;
   }
-  auto& ts = runtime::current_thread();
-  dispatcher->at_next_exit(reinterpret_cast<const uint8_t*>(ts.callout_return),
-                           [dispatcher, after_quiescence] {
-                             dispatcher->flush_all();
-                             dispatcher->when_quiescent(after_quiescence);
-                           });
+  auto drop_translations = [dispatcher, after_quiescence] {
+    dispatcher->flush_all();
+    dispatcher->when_quiescent(after_quiescence);
+  };
+  // From a callback of translated code: dropping the translations now also
+  // makes this thread leave the cache at its next block exit (their code
+  // stays until it has). From the dispatcher's side (an event, a translation
+  // under way): at its next pass through the dispatcher loop.
+  if (runtime::current_thread().in_cache)
+    drop_translations();
+  else
+    dispatcher->at_next_exit(nullptr, drop_translations);
 }
 
 void log_plugin_output(const char* text) { qplug::outs(text); }

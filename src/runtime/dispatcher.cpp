@@ -356,7 +356,16 @@ void Dispatcher::release_quiescent() {
 void Dispatcher::at_next_exit(const uint8_t* host_pc, std::function<void()> work) {
   std::lock_guard guard(mutex_);
   deferred_.push_back(std::move(work));
+  if (!host_pc) return;
   if (Block* b = block_at_host(host_pc)) unlink_exits(b);
+}
+
+void Dispatcher::run_deferred() {
+  while (!deferred_.empty()) {
+    auto work = std::move(deferred_.back());
+    deferred_.pop_back();
+    work();
+  }
 }
 
 namespace {
@@ -624,6 +633,12 @@ void Dispatcher::run(ThreadState& ts) {
       } else {
         b = block_for(ts.rip);
       }
+      // Work that a translation asked for (a plugin's reset from tb_trans)
+      // runs before the thread enters the cache, and may drop the block.
+      if (!deferred_.empty()) {
+        run_deferred();
+        b = block_for(ts.rip);
+      }
       ts.jump_target = reinterpret_cast<uint64_t>(b->body);
       if (log_exec_) log_block_entry(ts, *b);
       if (log_cpu_) log_cpu_state(ts);
@@ -636,11 +651,7 @@ void Dispatcher::run(ThreadState& ts) {
     if (ts.exit_reason != ExitReason::kLink) leave_cache(ts);
     handle_exit(ts);
     std::lock_guard guard(mutex_);
-    while (!deferred_.empty()) {
-      auto work = std::move(deferred_.back());
-      deferred_.pop_back();
-      work();
-    }
+    run_deferred();
     if (!retired_.empty() || !after_quiescence_.empty()) release_quiescent();
   }
 }

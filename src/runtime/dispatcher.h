@@ -58,9 +58,10 @@ class Dispatcher {
   // callback: no plugin code of before can be running anywhere (reset and
   // uninstall, code_cache.h).
   void when_quiescent(std::function<void()> work);
-  // Runs `work` at this thread's next exit from the code cache, which it
-  // makes happen soon by unlinking the block whose host code contains
-  // `host_pc` (e.g. the resume address of a plugin callback).
+  // Runs `work` at this thread's next pass through the dispatcher loop (its
+  // next exit from the code cache, or before it enters it), which it makes
+  // happen soon by unlinking the block whose host code contains `host_pc`
+  // (e.g. the resume address of a plugin callback), if one is given.
   void at_next_exit(const uint8_t* host_pc, std::function<void()> work);
 
   // Translation and exit counters, for `-d exec`-style diagnostics.
@@ -136,6 +137,7 @@ class Dispatcher {
   bool flush_due() const;
   void release_quiescent();  // frees the retired generations no thread can be in
   void leave_cache(ThreadState& ts);
+  void run_deferred();  // the at_next_exit work, under the lock
   bool quiescent_since(uint64_t epoch, bool plugin_events) const;
   std::vector<std::pair<uint64_t, std::function<void()>>>
       after_quiescence_;  // ts runs no translated code and holds nothing of it
