@@ -12,6 +12,7 @@
 #include "x86_64/action_emitter.h"
 
 #include "x86_64/callee_analysis.h"
+#include "x86_64/callee_inliner.h"
 
 namespace qplug::x86_64 {
 
@@ -310,7 +311,61 @@ void ActionEmitter::test_condition(const runtime::Action& a, bool flags_live, Xb
   g_.mov(g_.rcx, tls(QPLUG_TLS_FIELD(spill_rcx)));
 }
 
+bool ActionEmitter::inline_call(const runtime::Action& a, bool flags_live, bool mem) {
+  const void* target =
+      mem ? reinterpret_cast<const void*>(a.mem_direct) : reinterpret_cast<const void*>(a.direct);
+  if (env_.no_inlining) return false;
+  const InlineBody& body = inline_body(target, mem ? 4 : 2);
+  if (!body.ok) return false;
+  // The copy must fit where it goes (its RIP-relative operands within reach):
+  // placed into a scratch buffer first, as it would land.
+  const bool save_flags = flags_live && body.writes_flags;
+  uint16_t saved = body.writes | body.reads;
+  if (save_flags) saved |= 1u << 0;  // lahf/seto work in rax
+  auto slot = [&](int r) { return tls(QPLUG_TLS_FIELD(inline_save) + 8 * static_cast<size_t>(r)); };
+  const size_t start = g_.getSize();
+  for (int r = 0; r < runtime::kGprCount; ++r)
+    if (saved & (1u << r)) g_.mov(slot(r), gpr64(r));
+  if (save_flags) {
+    save_flags_in_rax();
+    g_.mov(tls(QPLUG_TLS_FIELD(inline_flags)), g_.rax);
+  }
+  // The arguments, as the call would have passed them.
+  if (body.reads & (1u << 7)) {  // edi: the vCPU
+    g_.db(0x64);
+    g_.mov(g_.edi, g_.dword[reinterpret_cast<void*>(
+                       env_.tls + static_cast<int64_t>(QPLUG_TLS_FIELD(vcpu_index)))]);
+  }
+  if (mem) {
+    if (body.reads & (1u << 6)) g_.mov(g_.esi, a.mem_info);
+    if (body.reads & (1u << 2)) g_.mov(g_.rdx, tls(QPLUG_TLS_FIELD(mem_addr) + 8 * a.mem_slot));
+    if (body.reads & (1u << 1)) g_.mov(g_.rcx, a.arg);
+  } else if (body.reads & (1u << 6)) {
+    g_.mov(g_.rsi, a.arg);
+  }
+  for (const DecodedInsn& d : body.insns) {
+    uint8_t bytes[16];
+    const bool drop_lock = env_.single_thread && has_lock(d);
+    if (drop_lock) block_.elided_locks = true;
+    const size_t n = place_inline_insn(d, g_.getCurr(), bytes, drop_lock);
+    if (n == 0) {  // out of reach from here: take it all back, and call
+      g_.setSize(start);
+      return false;
+    }
+    g_.db(bytes, n);
+  }
+  if (save_flags) {
+    g_.mov(g_.rax, tls(QPLUG_TLS_FIELD(inline_flags)));
+    restore_flags_from_rax();
+  }
+  for (int r = 0; r < runtime::kGprCount; ++r)
+    if (saved & (1u << r)) g_.mov(gpr64(r), slot(r));
+  count_inlined_call();
+  return true;
+}
+
 void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool mem) {
+  if (inline_call(a, flags_live, mem)) return;
   static const Xbyak::Reg64 kCallerSaved[] = {g_.rax, g_.rcx, g_.rdx, g_.rsi, g_.rdi,
                                               g_.r8,  g_.r9,  g_.r10, g_.r11};
   const bool save_flags = flags_live && a.touches_flags;

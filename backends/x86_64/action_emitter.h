@@ -55,6 +55,8 @@ class ActionEmitter {
   void save_flags_in_rax();
   void restore_flags_from_rax();
   // Saves (or restores) the registers `use` names in ThreadState::vector_save.
+  // A callback copied into the block instead of called; false if it cannot be.
+  bool inline_call(const runtime::Action& a, bool flags_live, bool mem);
   // `flags_free`: the guest's flags are saved or dead here, and rax is saved.
   void save_vector_registers(const Clobbers& use, bool restore, bool flags_free);
 

@@ -28,6 +28,11 @@ struct EmitEnv {
   // Reads guest memory without faulting (bytes read); used to guess the
   // targets of jumps through GOT slots. May be null.
   size_t (*read_guest)(uint64_t addr, void* out, size_t len) = nullptr;
+  // Calls stay calls (QPLUG_NO_INLINE=1): for measuring, and comparing outputs.
+  bool no_inlining = false;
+  // Only one thread runs translated code (set per translation): inlined
+  // callbacks may drop their LOCK prefixes (callee_inliner.h).
+  bool single_thread = false;
 };
 
 using runtime::kLookupEntries;

@@ -62,6 +62,9 @@ struct Block {
   // fault handler to take back.
   std::vector<MergedAdd> merged_adds;
   bool valid = true;
+  // Inlined callbacks here dropped LOCK prefixes (one thread only): the
+  // translation must go before a second thread runs.
+  bool elided_locks = false;
 };
 
 }  // namespace qplug::runtime

@@ -23,6 +23,7 @@
 #include "runtime/tb_impl.h"
 #include "runtime/translation_log.h"
 #include "x86_64/callee_analysis.h"
+#include "x86_64/callee_inliner.h"
 #include "x86_64/xstate.h"
 
 namespace qplug::runtime {
@@ -49,6 +50,12 @@ Dispatcher::Dispatcher() {
 
 void Dispatcher::add_thread(ThreadState* ts) {
   std::lock_guard guard(mutex_);
+  // Code translated for one thread may have dropped LOCK prefixes: it goes
+  // before the second thread runs (the first is in the dispatcher now).
+  if (elided_locks_) {
+    flush_all();
+    rt().tool->flush();
+  }
   threads_.push_back(ts);
 }
 
@@ -172,6 +179,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
     std::fprintf(stderr, "%s\n", address_space_problem("the code cache").c_str());
     std::exit(1);
   }
+  rt().env.single_thread = threads_.size() <= 1;
   x86_64::EmitStatus st = x86_64::emit_block(insns, cur, {space.hot, max, space.cold, max_cold}, *b,
                                              rt().env, instrumented ? &instr : nullptr, entry);
   if (!st.ok) {
@@ -189,6 +197,7 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
   all_.push_back(std::move(block));
   ++translated_;
   live_bytes_ += b->host_size + b->cold_size;
+  if (b->elided_locks) elided_locks_ = true;
   blocks_.set(pc, b);
   for (uint64_t page = first_page(*b); page <= last_page(*b); ++page)
     blocks_by_page_[page].push_back(b);
@@ -304,6 +313,7 @@ void Dispatcher::flush_all() {
   retired_.push_back({generation, epoch_.fetch_add(1) + 1, std::move(all_)});
   all_.clear();
   live_bytes_ = dead_bytes_ = 0;
+  elided_locks_ = false;
   ++flushes_;
   release_quiescent();
 }
@@ -580,7 +590,8 @@ void Dispatcher::print_stats(FILE* out) const {
                                       "syscall",     "signal", "interrupt",
                                       "unsupported", "fault",  "code_changed"};
   static_assert(std::size(names) == std::size(decltype(exit_counts_){}));
-  std::fprintf(out, "qplug: %lu blocks translated, %lu flushes; exits:", translated_, flushes_);
+  std::fprintf(out, "qplug: %lu blocks translated, %lu flushes, %lu callbacks inlined; exits:",
+               translated_, flushes_, x86_64::inlined_calls());
   for (size_t i = 0; i < std::size(names); ++i)
     std::fprintf(out, " %s=%lu", names[i], exit_counts_[i]);
   const struct mallinfo2 heap = mallinfo2();

@@ -134,6 +134,7 @@ class Dispatcher {
   // Host code bytes of valid and of dropped blocks in the current generation.
   size_t live_bytes_ = 0, dead_bytes_ = 0;
   unsigned long translated_ = 0, flushes_ = 0;
+  bool elided_locks_ = false;  // some valid block has (Block::elided_locks)
   bool flush_due() const;
   void release_quiescent();  // frees the retired generations no thread can be in
   void leave_cache(ThreadState& ts);

@@ -279,6 +279,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
   R.env.tls = runtime::tls_offset();
   R.xsave_size = x86_64::xstate().size;
   R.env.vector_bytes = vector_bytes();
+  if (const char* v = std::getenv("QPLUG_NO_INLINE"); v && *v == '1') R.env.no_inlining = true;
   void* routines =
       mmap(nullptr, 16384, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (routines == MAP_FAILED) fail(make_error("qplug: cannot map executable memory"));

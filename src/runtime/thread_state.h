@@ -104,6 +104,10 @@ struct alignas(64) ThreadState {
   uint64_t mem_vaddr;
   uint64_t spill_rsp;  // guest rsp while a direct call runs on the runtime stack
   uint64_t spill_rax;  // guest rax while inserted code keeps the flags in ah/al
+  // Registers (by hardware number) and flags an inlined callback body works
+  // with (x86_64/callee_inliner.h), saved around it.
+  uint64_t inline_save[kGprCount];
+  uint64_t inline_flags;
   // This vCPU's element of each QEMU scoreboard with a cache slot.
   uint8_t* scoreboard_element[kScoreboardCache];
 

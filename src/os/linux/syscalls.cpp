@@ -196,7 +196,7 @@ void check_strict_seccomp(ThreadState& ts, long nr) {
 void exit_group(int status) {
   if (runtime::current_thread().separate_process) raw_syscall(SYS_exit_group, status);
   runtime::finish_tool();
-  if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(stderr);
+  if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(runtime::rt().log);
   fflush(nullptr);
   runtime::flush_log_line();
   raw_syscall(SYS_exit_group, status);

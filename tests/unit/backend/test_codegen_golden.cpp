@@ -52,6 +52,14 @@ qplug::DirectFn fake_target() {
   return reinterpret_cast<qplug::DirectFn>(code_buffer() + 0x8000);
 }
 
+// A callback the inliner copies into the block: `add qword [rsi+rdi*8], 1`
+// (a per-vCPU counter: it reads both arguments and writes the flags).
+qplug::DirectFn inlinable_target() {
+  static const uint8_t kCode[] = {0x48, 0x83, 0x04, 0xFE, 0x01, 0xC3};
+  std::memcpy(code_buffer() + 0x8100, kCode, sizeof kCode);
+  return reinterpret_cast<qplug::DirectFn>(code_buffer() + 0x8100);
+}
+
 struct Snippet {
   const char* name;
   std::vector<uint8_t> bytes;
@@ -169,6 +177,9 @@ struct CondCall {
 struct DirectCall {
   void tb_trans(qplug::Tb& tb) { tb.call(fake_target(), 7, {.touches_vector = false}); }
 };
+struct InlinedCall {
+  void tb_trans(qplug::Tb& tb) { tb.call(inlinable_target(), 0x1000, {.touches_vector = false}); }
+};
 struct DirectCallVector {
   void tb_trans(qplug::Tb& tb) { tb.call(fake_target(), 7); }
 };
@@ -209,6 +220,7 @@ const std::vector<std::pair<const char*, Kind>>& kinds() {
       {"cond_call", instrumented<CondCall>},
       {"direct_call", instrumented<DirectCall>},
       {"direct_call_vector", instrumented<DirectCallVector>},
+      {"inlined_call", instrumented<InlinedCall>},
       {"record", instrumented<Record>},
       {"mem_record", instrumented<MemRecord>},
   };

@@ -1,0 +1,55 @@
+// Callee inliner: a plugin callback short enough, and simple enough, is
+// copied into the translated block instead of called (Pin inlines analysis
+// routines without control flow the same way). QEMU's drcov marks a block
+// executed with one store, QEMU's insn counts with one locked add: as calls
+// those cost a stack switch, register saves and the call itself every time,
+// twenty-odd host instructions around one.
+//
+// What can be inlined: straight-line code of at most kMaxInlineInsns plain
+// instructions ending in `ret`, touching no stack (rsp, push, pop, calls,
+// leave), no vector, x87 or mask register, no string instruction (DF is the
+// guest's), not reading the flags before writing them, reading no argument
+// register beyond the callback's own and no other register before writing
+// it. RIP-relative operands are re-aimed at the same data from where the copy
+// goes (a `lea` becomes a 64-bit move when out of reach; any other operand
+// out of reach makes the whole copy fail, and the call stays a call).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "x86_64/decoder.h"
+
+namespace qplug::x86_64 {
+
+inline constexpr int kMaxInlineInsns = 12;
+
+struct InlineBody {
+  bool ok = false;
+  std::vector<DecodedInsn> insns;  // without the ret
+  uint16_t reads = 0;              // general registers read before written (hardware numbers)
+  uint16_t writes = 0;             // general registers written
+  bool writes_flags = false;
+};
+
+// The body of `fn` if it can be inlined (`args`: how many integer argument
+// registers the callback takes: rdi, rsi, rdx, rcx), analysed once.
+// Thread-safe.
+const InlineBody& inline_body(const void* fn, int args);
+
+// Copies `insn` as it goes at `at` into `out` (its bytes, with a RIP-relative
+// displacement re-aimed from there); returns the length, or 0 if it cannot
+// be placed at `at` (the operand is out of reach). With `drop_lock`, a LOCK
+// prefix is left out: while only one thread runs translated code, nothing
+// can race with the access (the dispatcher drops such translations before a
+// second thread starts).
+size_t place_inline_insn(const DecodedInsn& insn, const uint8_t* at, uint8_t* out,
+                         bool drop_lock = false);
+// How many calls have been inlined so far (QPLUG_STATS).
+unsigned long inlined_calls();
+void count_inlined_call();
+
+// True if `insn` has a LOCK prefix.
+bool has_lock(const DecodedInsn& insn);
+
+}  // namespace qplug::x86_64
