@@ -7,7 +7,7 @@
 #
 #   bench/workloads.sh [--runs N] [--only NAMES] [--configs NAMES] [--no-qemu]
 #                      [--plugin SPEC] [--size full|small|tiny] [--quick]
-#                      [--timeout S] [--markdown] [--list]
+#                      [--timeout S] [--plugin-api 1|7] [--markdown] [--list]
 #
 #   --runs N         timed runs per cell (default 3; 1 with --quick); the median is reported
 #   --only NAMES     run only these workloads (comma-separated; see --list)
@@ -19,6 +19,8 @@
 #   --quick          --size tiny, one run, 3 start-up samples: a smoke test (CI)
 #   --timeout S      a run taking longer than S seconds is stopped (default 120)
 #                    and shown as ">R" (at least R times native)
+#   --plugin-api V   the example plugins qplug runs: 1 (default, the same .so
+#                    as qemu-x86_64) or 7 (their newest-API builds)
 #   --markdown       print the tables in Markdown (docs/performance.md)
 #   --list           list the workloads and configurations and exit
 #
@@ -51,6 +53,7 @@ quick=0
 timeout_s=120
 markdown=0
 list=0
+plugin_api=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --runs)
@@ -58,12 +61,16 @@ while [[ $# -gt 0 ]]; do
       runs=$2
       shift 2
       ;;
-    --only | --configs | --plugin | --size | --timeout)
+    --only | --configs | --plugin | --size | --timeout | --plugin-api)
       [[ $# -ge 2 ]] || usage
       case $1 in
         --only) only=$2 ;;
         --configs) configs_opt=$2 ;;
         --plugin) plugin=$2 ;;
+        --plugin-api)
+          [[ $2 =~ ^(1|7)$ ]] || die "--plugin-api takes 1 or 7"
+          plugin_api=$2
+          ;;
         --size)
           [[ $2 =~ ^(full|small|tiny)$ ]] || die "--size takes full, small or tiny"
           size=$2
@@ -115,10 +122,12 @@ declare -A DESCRIPTION=(
   [sqlite]="sqlite3: 300k rows from a recursive CTE, then an index"
 )
 
-# Plugin configurations: the example plugin and its arguments for qplug
-# (API v7 builds) and for qemu-x86_64 7.2 (the API v1 builds lib<name>_v1.so;
-# drcov has none). Each is checked on /bin/true before the runs; a runner
-# that cannot load it skips the configuration with a note.
+# Plugin configurations: the example plugin and its arguments. qplug and
+# qemu-x86_64 7.2 run the same .so, the API v1 build lib<name>_v1.so (7.2 loads
+# nothing newer), so each cell compares the two translators on one plugin
+# binary; drcov has no v1 build and runs under qplug alone. --plugin-api 7
+# runs qplug with the v7 builds instead. Each is checked on /bin/true before
+# the runs; a runner that cannot load it skips the configuration with a note.
 CONFIGS=(none bb-inline bb-cb insn-inline insn-cb mem-cb drcov)
 declare -A CONFIG_DESCRIPTION=(
   [none]="no plugin"
@@ -204,8 +213,8 @@ trap 'rm -rf -- "$tmp"' EXIT
 
 # config_spec CONFIG RUNNER: the -plugin argument in $spec (empty: no plugin).
 config_spec() {
-  local lib=$examples/lib v1=
-  [[ $2 == qemu ]] && v1=_v1
+  local lib=$examples/lib v1=_v1
+  [[ $2 == qplug && $plugin_api == 7 ]] && v1=
   case $1 in
     none) spec= ;;
     bb-inline) spec=${lib}bb$v1.so,inline=on ;;
