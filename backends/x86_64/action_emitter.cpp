@@ -11,6 +11,8 @@
 // pushfq/popfq (below the red zone) where they are live.
 #include "x86_64/action_emitter.h"
 
+#include <algorithm>
+
 #include "x86_64/callee_analysis.h"
 #include "x86_64/callee_inliner.h"
 
@@ -343,29 +345,59 @@ bool ActionEmitter::inline_call(const runtime::Action& a, bool flags_live, bool 
   } else if (body.reads & (1u << 6)) {
     g_.mov(g_.rsi, a.arg);
   }
-  for (const DecodedInsn& d : body.insns) {
+  std::vector<size_t> guard_rel32;  // where each guard's rel32 to the slow path is
+  for (size_t k = 0; k < body.insns.size(); ++k) {
+    const DecodedInsn& d = body.insns[k];
+    if (std::find(body.guards.begin(), body.guards.end(), k) != body.guards.end()) {
+      const uint8_t* op = d.bytes + d.insn.raw.prefix_count;
+      const uint8_t cc = op[0] == 0x0F ? op[1] & 0x0F : op[0] & 0x0F;
+      g_.db(0x0F);
+      g_.db(0x80 | cc);  // jcc rel32, aimed below
+      guard_rel32.push_back(g_.getSize());
+      g_.dd(0);
+      continue;
+    }
     uint8_t bytes[16];
     const bool drop_lock = env_.single_thread && has_lock(d);
-    if (drop_lock) block_.elided_locks = true;
     const size_t n = place_inline_insn(d, g_.getCurr(), bytes, drop_lock);
     if (n == 0) {  // out of reach from here: take it all back, and call
       g_.setSize(start);
       return false;
     }
+    if (drop_lock) block_.elided_locks = true;
     g_.db(bytes, n);
   }
-  if (save_flags) {
-    g_.mov(g_.rax, tls(QPLUG_TLS_FIELD(inline_flags)));
-    restore_flags_from_rax();
+  auto restore = [&] {
+    if (save_flags) {
+      g_.mov(g_.rax, tls(QPLUG_TLS_FIELD(inline_flags)));
+      restore_flags_from_rax();
+    }
+    for (int r = 0; r < runtime::kGprCount; ++r)
+      if (saved & (1u << r)) g_.mov(gpr64(r), slot(r));
+  };
+  restore();
+  if (!guard_rel32.empty()) {
+    // A guard branched: as if nothing ran (what ran has no effect), call the
+    // function from its start.
+    Xbyak::Label done;
+    g_.jmp(done, kNear);
+    const size_t slow = g_.getSize();
+    uint8_t* code = const_cast<uint8_t*>(g_.getCode());
+    for (size_t at : guard_rel32) {
+      const auto rel = static_cast<int32_t>(slow - (at + 4));
+      std::memcpy(code + at, &rel, 4);
+    }
+    restore();
+    direct_call(a, flags_live, mem, /*allow_inline=*/false);
+    g_.L(done);
   }
-  for (int r = 0; r < runtime::kGprCount; ++r)
-    if (saved & (1u << r)) g_.mov(gpr64(r), slot(r));
   count_inlined_call();
   return true;
 }
 
-void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool mem) {
-  if (inline_call(a, flags_live, mem)) return;
+void ActionEmitter::direct_call(const runtime::Action& a, bool flags_live, bool mem,
+                                bool allow_inline) {
+  if (allow_inline && inline_call(a, flags_live, mem)) return;
   static const Xbyak::Reg64 kCallerSaved[] = {g_.rax, g_.rcx, g_.rdx, g_.rsi, g_.rdi,
                                               g_.r8,  g_.r9,  g_.r10, g_.r11};
   const bool save_flags = flags_live && a.touches_flags;

@@ -50,7 +50,7 @@ class ActionEmitter {
   // Emits the condition test; jumps to `skip` when it does not hold. Leaves
   // the guest's registers and (live) flags intact on both paths.
   void test_condition(const runtime::Action& a, bool flags_live, Xbyak::Label& skip);
-  void direct_call(const runtime::Action& a, bool flags_live, bool mem);
+  void direct_call(const runtime::Action& a, bool flags_live, bool mem, bool allow_inline = true);
   void record(const runtime::Action& a, bool mem);
   void save_flags_in_rax();
   void restore_flags_from_rax();

@@ -82,9 +82,19 @@ bool account(const DecodedInsn& d, InlineBody& body) {
   return true;
 }
 
+bool writes_memory(const DecodedInsn& d) {
+  if (d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) return true;
+  for (uint8_t k = 0; k < d.insn.operand_count; ++k)
+    if (d.ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+        (d.ops[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+      return true;
+  return false;
+}
+
 InlineBody analyse(const void* fn, int args) {
   static const Decoder decoder;
   InlineBody body;
+  bool side_effects = false;
   auto pc = reinterpret_cast<uint64_t>(fn);
   for (int n = 0; n <= kMaxInlineInsns; ++n) {
     DecodedInsn d;
@@ -97,7 +107,16 @@ InlineBody analyse(const void* fn, int args) {
       body.ok = true;
       return body;
     }
+    if (d.kind == InsnKind::kJcc) {
+      // A guard: only side-effect-free code before it, and flags it set.
+      if (side_effects || !body.writes_flags) return {};
+      body.guards.push_back(body.insns.size());
+      body.insns.push_back(d);
+      pc = d.next_pc();
+      continue;
+    }
     if (!account(d, body)) return {};
+    if (writes_memory(d)) side_effects = true;
     body.insns.push_back(d);
     pc = d.next_pc();
   }

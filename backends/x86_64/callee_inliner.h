@@ -6,8 +6,13 @@
 // twenty-odd host instructions around one.
 //
 // What can be inlined: straight-line code of at most kMaxInlineInsns plain
-// instructions ending in `ret`, touching no stack (rsp, push, pop, calls,
-// leave), no vector, x87 or mask register, no string instruction (DF is the
+// instructions ending in `ret`, or such code behind guards: conditional
+// branches off the straight line, each preceded only by code without side
+// effects (no memory write, no locked instruction). A guard that branches
+// goes to a call of the whole function from its start, which is then the
+// same as having run it; the inlined path is the one that falls through
+// (QEMU's mem example: `if (do_haddr) ...` around a locked add). Besides: touching no stack (rsp,
+// push, pop, calls, leave), no vector, x87 or mask register, no string instruction (DF is the
 // guest's), not reading the flags before writing them, reading no argument
 // register beyond the callback's own and no other register before writing
 // it. RIP-relative operands are re-aimed at the same data from where the copy
@@ -30,6 +35,7 @@ struct InlineBody {
   uint16_t reads = 0;              // general registers read before written (hardware numbers)
   uint16_t writes = 0;             // general registers written
   bool writes_flags = false;
+  std::vector<size_t> guards;  // indices in `insns` of the guarding branches
 };
 
 // The body of `fn` if it can be inlined (`args`: how many integer argument
