@@ -8,9 +8,11 @@
  *                  written. Without "%p", the first process writes PATH and
  *                  every other process of the run (fork children, and
  *                  programs qplug follows across execve, which it marks with
- *                  QPLUG_FOLLOWED in its own environment) writes PATH.<pid>,
- *                  so each process has its own file. A relative PATH is taken
- *                  from the working directory at start-up.
+ *                  QPLUG_FOLLOWED in its own environment) inserts ".<pid>"
+ *                  before the name's extension (cov.drcov: cov.<pid>.drcov),
+ *                  so each process has its own file and a glob on the
+ *                  extension (*.drcov) finds them all. A relative PATH is
+ *                  taken from the working directory at start-up.
  * Unknown arguments are ignored, as QEMU's drcov does.
  *
  * The file is written at exit:
@@ -229,7 +231,15 @@ static char *output_name(void) {
   char pid[32];
   snprintf(pid, sizeof(pid), "%ld", (long)getpid());
   const int other_process = getpid() != install_pid || getenv("QPLUG_FOLLOWED") != NULL;
-  if (other_process && !strstr(filename, "%p")) return g_strdup_printf("%s.%s", filename, pid);
+  if (other_process && !strstr(filename, "%p")) {
+    /* The extension is what follows the last dot of the last component (not
+     * a leading dot): ".<pid>" goes before it, or at the end without one. */
+    const char *base = strrchr(filename, '/');
+    base = base ? base + 1 : filename;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) return g_strdup_printf("%s.%s", filename, pid);
+    return g_strdup_printf("%.*s.%s%s", (int)(dot - filename), filename, pid, dot);
+  }
   GString *name = g_string_new("");
   for (const char *p = filename; *p; p++) {
     if (p[0] == '%' && p[1] == 'p') {

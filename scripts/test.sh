@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine and runs the whole test suite.
+# Sets up a fresh Debian 12 machine and runs the whole test suite. The build
+# must be free of compiler warnings, and configuring again must rebuild
+# nothing (scripts/build.sh --strict); CI runs this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 300 "$@"
+bash scripts/build.sh --strict
+ctest --test-dir "${QPLUG_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)" --timeout 300 "$@"

@@ -10,7 +10,8 @@
 //   <M records {uint32 start, uint16 size, uint16 mod_id}, little-endian, packed>
 //
 // Arguments: filename=PATH (default "file.drcov.trace"; "%p" is the process
-// id; without "%p" other processes of the run write PATH.<pid>); unknown
+// id; without "%p" other processes of the run insert ".<pid>" before the
+// extension: cov.<pid>.drcov for cov.drcov, as libdrcov.so does); unknown
 // arguments are ignored. Semantics as drcov.c (see its header): modules from
 // /proc/self/maps at exit, consecutive mappings of one file grouped, blocks
 // outside named mappings left out, identical records written once.
@@ -175,7 +176,14 @@ class Drcov {
   std::string output_name() const {
     const std::string pid = std::to_string(getpid());
     const bool other_process = getpid() != install_pid_ || std::getenv("QPLUG_FOLLOWED");
-    if (other_process && filename_.find("%p") == std::string::npos) return filename_ + "." + pid;
+    if (other_process && filename_.find("%p") == std::string::npos) {
+      // Before the last component's extension (not a leading dot), so that
+      // a glob on the extension finds every process's file.
+      const size_t base = filename_.rfind('/') + 1;  // npos + 1 == 0
+      const size_t dot = filename_.rfind('.');
+      if (dot == std::string::npos || dot <= base) return filename_ + "." + pid;
+      return filename_.substr(0, dot) + "." + pid + filename_.substr(dot);
+    }
     std::string name;
     for (size_t i = 0; i < filename_.size(); ++i) {
       if (filename_.compare(i, 2, "%p") == 0) {

@@ -116,6 +116,16 @@ class ListTool<plugin_list<P...>> final : public Tool {
   void flush() override { list_.template fire<Flush>(); }
   void at_exit() override { list_.template fire<Atexit>(); }
 
+  std::vector<std::string> built_in_plugins() const override {
+    std::vector<std::string> names;
+    const_cast<List&>(list_).for_each([&](auto& plugin) {
+      constexpr std::string_view name = name_of<std::remove_reference_t<decltype(plugin)>>();
+      if (!name.empty()) names.emplace_back(name);
+    });
+    return names;
+  }
+  bool loads_so_plugins() const override { return List::template any<LoadDynamic>; }
+
  private:
   List& list_;
 };

@@ -63,6 +63,11 @@ class Tool {
   virtual void flush() = 0;
   // Once, when the guest exits (exit_group, or death by signal).
   virtual void at_exit() = 0;
+
+  // For `-h`: the names of the tool's static plugins (always active), and
+  // whether it loads `-plugin lib.so` QEMU plugins.
+  virtual std::vector<std::string> built_in_plugins() const { return {}; }
+  virtual bool loads_so_plugins() const { return true; }
 };
 
 // Plugin output, as qemu_plugin_outs: written to the -D file (else stderr)

@@ -459,11 +459,19 @@ bool has_log_item(std::string_view items, std::string_view item) {
   return false;
 }
 
-std::string usage_text() {
-  return R"(usage: qplug [options] [--] program [arguments...]
-Run an x86-64 Linux program under dynamic binary translation, with QEMU TCG
+std::string usage_text(const ToolInfo& tool) {
+  std::string text = "usage: " + tool.name + " [options] [--] program [arguments...]\n";
+  text += R"(Run an x86-64 Linux program under dynamic binary translation, with QEMU TCG
 plugins as qemu-x86_64 runs them. Options may also be written --option.
-
+)";
+  // A custom tool's plugins run whether or not -plugin names them: say so, or
+  // a user looks for how to turn them on.
+  if (!tool.built_in.empty()) {
+    text += "Built-in plugins, always active (-plugin NAME,k=v passes them arguments):";
+    for (const std::string& name : tool.built_in) text += " " + name;
+    text += tool.loads_so_plugins ? "\n" : "\n(this tool loads no .so plugins)\n";
+  }
+  return text + R"(
 Options:
   -h, -help              print this help and exit
   -version               print the version and exit

@@ -52,7 +52,15 @@ bool has_log_item(std::string_view items, std::string_view item);
 // its arguments, for re-executing qplug on a guest execve.
 std::vector<std::string> options_to_args(const Options& options);
 
+// What `-h` says about the tool it runs in: its name (argv[0]'s basename) and,
+// for a tool built with qplug::run, the static plugins compiled into it.
+struct ToolInfo {
+  std::string name = "qplug";
+  std::vector<std::string> built_in;  // names of its static plugins
+  bool loads_so_plugins = true;       // QemuPlugins is in its list
+};
+
 // The text of `qplug -h`: every option on one screen.
-std::string usage_text();
+std::string usage_text(const ToolInfo& tool = {});
 
 }  // namespace qplug::cli

@@ -205,7 +205,14 @@ int run_tool(int argc, char** argv, Tool& tool) {
   }
   cli::Options& o = *parsed;
   if (o.help) {
-    std::fputs(cli::usage_text().c_str(), stdout);
+    cli::ToolInfo info;
+    if (argc > 0 && argv[0] && *argv[0]) {
+      const char* slash = std::strrchr(argv[0], '/');
+      info.name = slash ? slash + 1 : argv[0];
+    }
+    info.built_in = tool.built_in_plugins();
+    info.loads_so_plugins = tool.loads_so_plugins();
+    std::fputs(cli::usage_text(info).c_str(), stdout);
     return 0;
   }
   if (o.version) {

@@ -6,7 +6,8 @@ cov_prog.c (see its header comment).
     cov_test.py TEST --qplug Q --drcov LIBDRCOV --cov QPLUG_COV --prog PROG
                 --source cov_prog.c --workdir DIR
 
-TEST is one of: lines, merge, pipeline, summary, formats, errors, fuzz, html.
+TEST is one of: lines, merge, pipeline, summary, formats, errors, fuzz, html,
+defaults, html_output, progress.
 Exit status 0 on success, 1 on failure, 77 when a needed tool is missing.
 """
 
@@ -163,11 +164,11 @@ def test_summary(e):
     check(re.search(r"^  0/\d+ 0\.0% +never_called \[not run\] \(cov_prog\.c:\d+\)$", p.stdout, re.M),
           "never_called not listed as not run")
     check(re.search(r"^  \d+/\d+ [\d.]+% +main \(cov_prog\.c:\d+\)$", p.stdout, re.M), "no main row")
-    # Whole run: libc and the loader are listed too, with or without debug info.
-    p = e.cov("--no-functions", a)
+    # Every module: libc and the loader are listed too, with or without debug info.
+    p = e.cov("--all-modules", "--no-functions", a)
     check(p.returncode == 0 and "libc.so" in p.stdout and "never_called" not in p.stdout, p.stdout)
     check(e.cov("--module", "no-such-module", a).returncode == 0, "empty selection failed")
-    p = e.cov("--exclude-module", "libc", "--no-functions", a)
+    p = e.cov("--all-modules", "--exclude-module", "libc", "--no-functions", a)
     check(p.returncode == 0 and "libc" not in p.stdout and "cov_prog" in p.stdout, p.stdout)
     # Source filters: the directory of cov_prog.c keeps every line, another none.
     p = e.cov("--module", "cov_prog", "--source-prefix", os.path.dirname(e.source), a)
@@ -401,6 +402,127 @@ def test_html(e):
     print("rendered %s: %d annotated lines, markers match" % (pages[0], len(classes)))
 
 
+def test_defaults(e):
+    """Without --module: the program's own modules, not the system's, and the
+    summary says how many were left out and how to get them."""
+    a = e.run()
+    p = e.cov("--no-functions", a)
+    check(p.returncode == 0 and p.stderr == "", p.stderr)
+    head = p.stdout.splitlines()[0]
+    m = re.fullmatch(r"1 drcov file, 1 module, \d+ distinct blocks; (\d+) system modules? left "
+                     r"out \(--all-modules shows them\)", head)
+    check(m and int(m.group(1)) >= 2, "summary header: %r" % head)  # libc and ld.so at least
+    rows = re.findall(r"^ +\d+ +.*  (\S+)$", p.stdout, re.M)
+    check(rows == [os.path.realpath(e.a.prog)], "default modules: %s" % rows)
+    p = e.cov("--all-modules", "--no-functions", a)
+    check(p.returncode == 0 and "libc.so" in p.stdout and "ld-linux" in p.stdout and
+          "left out" not in p.stdout, "--all-modules:\n" + p.stdout)
+    # An explicit --module selects among every module.
+    p = e.cov("--module", "libc.so", "--no-functions", a)
+    check(p.returncode == 0 and "libc.so" in p.stdout and "cov_prog" not in p.stdout, p.stdout)
+    print("default: %s; --all-modules and --module libc.so list the system's" % head)
+
+
+def fake_genhtml(e, seconds):
+    """A PATH directory with a genhtml that takes `seconds` and writes an index.html."""
+    bin_dir = e.path("fake-bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    script = os.path.join(bin_dir, "genhtml")
+    with open(script, "w") as f:
+        f.write('#!/bin/sh\nsleep %s\nwhile [ "$1" != --output-directory ]; do shift; done\n'
+                'mkdir -p "$2" && echo "<html></html>" > "$2/index.html"\n' % seconds)
+    os.chmod(script, 0o755)
+    return dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"])
+
+
+def test_html_output(e):
+    """--html says where the report is, and leaves out sources that are not on
+    this machine with one line (not genhtml's warning per file)."""
+    if not shutil.which("genhtml"):
+        print("SKIP: genhtml not installed (Debian package lcov)")
+        return SKIP
+    a = e.run()
+    html = e.path("html")
+    p = e.cov("--html", html, a)
+    check(p.returncode == 0 and p.stderr == "", "--html: %d %r" % (p.returncode, p.stderr))
+    check(re.fullmatch(r"HTML report: %s \(1 source file, \d+ of \d+ lines hit\)\n" %
+                       re.escape(os.path.join(html, "index.html")), p.stdout), repr(p.stdout))
+    check(os.path.exists(os.path.join(html, "index.html")), "no index.html")
+    # A program whose source is gone since it was built, merged with cov_prog.
+    gone_src = e.path("gone.c")
+    with open(gone_src, "w") as f:
+        f.write("int main(void) { return 0; }\n")
+    gone = e.path("gone")
+    subprocess.run(["cc", "-g", "-O0", "-o", gone, gone_src], check=True)
+    os.unlink(gone_src)
+    b = e.path("gone.drcov")
+    subprocess.run([e.a.qplug, "-plugin", "%s,filename=%s" % (e.a.drcov, b), gone], check=True)
+    html2 = e.path("html2")
+    p = e.cov("--html", html2, a, b)
+    check(p.returncode == 0, p.stderr)
+    check(re.fullmatch(r"qplug-cov: %s: 1 of 2 source files are not on this machine \(%s\); the "
+                       r"HTML report leaves them out\n" % (re.escape(html2), re.escape(gone_src)),
+                       p.stderr), "dropped sources: %r" % p.stderr)
+    check(p.stdout.startswith("HTML report: %s (1 source file," % os.path.join(html2, "index.html")),
+          p.stdout)
+    print(p.stderr + p.stdout, end="")
+    # With --all-modules and glibc's debug info (libc6-dbg), thousands of
+    # relative paths: still one line, and no genhtml warning.
+    p = e.cov("--all-modules", "--html", e.path("html3"), a)
+    check(p.returncode == 0 and "WARNING" not in p.stderr and p.stderr.count("\n") <= 1,
+          "--all-modules --html: %r" % p.stderr[:2000])
+    print("--all-modules: %s" % (p.stderr.strip() or "no source left out"))
+    # The tracefile on stdout: the report's path goes to stderr.
+    p = e.cov("--lcov", "-", "--html", e.path("html4"), a)
+    check(p.returncode == 0 and p.stdout.startswith("TN:") and "HTML report:" not in p.stdout and
+          p.stderr.startswith("HTML report: "), "--lcov - --html: %r" % p.stderr)
+
+
+def on_pty(e, args, env=None):
+    """(stdout, what qplug-cov wrote to its stderr, a terminal)."""
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([e.a.cov] + args, stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = proc.stdout.read()
+    proc.wait()
+    os.close(master)
+    check(proc.returncode == 0, "qplug-cov %s: status %d: %r" % (args, proc.returncode, err))
+    return out.decode(), err.decode(errors="replace")
+
+
+def test_progress(e):
+    """Progress on stderr: --progress shows every step, a terminal shows a step
+    that takes more than a second (and clears it), anything shorter nothing."""
+    a, b = e.run(), e.run("x")
+    p = e.cov("--progress", "--module", "cov_prog", a, b)
+    check(p.returncode == 0, p.stderr)
+    expected = ["qplug-cov: reading drcov files 1/2: " + a, "qplug-cov: reading drcov files 2/2: " + b,
+                "qplug-cov: reading debug info 1/1: " + os.path.realpath(e.a.prog)]
+    check(p.stderr.splitlines() == expected, "--progress: %r" % p.stderr)
+    p = e.cov(a, b)
+    check(p.returncode == 0 and p.stderr == "", "no terminal: %r" % p.stderr)
+    out, err = on_pty(e, [a, b])
+    check(err == "" and "cov_prog" in out, "a short run on a terminal: %r" % err)
+    # A genhtml that takes 3 s: its step is drawn once a second has passed,
+    # then cleared before the report's path is printed.
+    out, err = on_pty(e, ["--html", e.path("slow-html"), a], env=fake_genhtml(e, 3))
+    step = "\r\x1b[Kqplug-cov: writing the HTML report with genhtml: 1 source file"
+    check(err.startswith(step) and err.endswith("\r\x1b[K") and err.count(step) == 1,
+          "a long run on a terminal: %r" % err)
+    check(out.startswith("HTML report: "), out)
+    print("--progress: %d lines; terminal, 3 s genhtml: %r" % (len(expected), err))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("test")
@@ -408,7 +530,9 @@ def main():
         ap.add_argument("--" + opt, required=True)
     args = ap.parse_args()
     tests = {"lines": test_lines, "merge": test_merge, "pipeline": test_pipeline,
-             "summary": test_summary, "formats": test_formats, "errors": test_errors, "fuzz": test_fuzz, "html": test_html}
+             "summary": test_summary, "formats": test_formats, "errors": test_errors, "fuzz": test_fuzz,
+             "html": test_html, "defaults": test_defaults, "html_output": test_html_output,
+             "progress": test_progress}
     try:
         return tests[args.test](Env(args)) or 0
     except (Failure, subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:

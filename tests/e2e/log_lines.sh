@@ -4,7 +4,8 @@
 # itself printing bb's report once: a CPU0 line and a Total line) must leave
 # 22 whole reports, and an
 # -strace run of it one whole record per line, every process's exit_group
-# among them; nothing lost, overwritten or torn.
+# among them; nothing lost, overwritten or torn. A shell that handles three
+# signals logs three rt_sigreturn records, each on a line of its own.
 set -u
 qplug=$1 libbb=$2
 work=$(mktemp -d)
@@ -29,6 +30,18 @@ echo "strace: $(wc -l < strace.log) records, $bad malformed, $exits exit_group r
 [[ $bad == 0 && $exits == 22 ]] || {
   echo "FAIL: strace records"
   grep -Ev '^[0-9]+ [a-z_0-9]+\(.*\)( = .*)?$' strace.log | head
+  fail=1
+}
+# A record is one line: rt_sigreturn, which returns no value, ends its own
+# (the pattern above would also take a glued "rt_sigreturn()123 next(...)").
+"$qplug" -D sig.log -strace /bin/bash -c 'trap : USR2
+  for i in 1 2 3; do kill -USR2 $$; done' > /dev/null
+returns=$(grep -Ec '^[0-9]+ rt_sigreturn\(\)$' sig.log)
+glued=$(grep -Ec '\)( = [^ ]+)? *[0-9]+ [a-z_0-9]+\(' sig.log)
+echo "strace: $returns rt_sigreturn records on lines of their own (3 expected), $glued glued"
+[[ $returns == 3 && $glued == 0 ]] || {
+  echo "FAIL: rt_sigreturn records"
+  grep -E 'rt_sigreturn' sig.log | head
   fail=1
 }
 [[ $fail == 0 ]] && echo PASS

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "debuginfo.h"
+#include "progress.h"
 
 namespace qplug_cov {
 namespace {
@@ -132,6 +133,16 @@ class LineMapper {
 
 }  // namespace
 
+bool IsSystemModule(const std::string& path) {
+  if (path.empty() || path[0] == '[') return true;  // [vdso], [vsyscall]: not files
+  // Debian's multiarch and merged-/usr directories, and the other distributions'.
+  for (const char* dir : {"/lib/", "/lib32/", "/lib64/", "/libx32/", "/usr/lib/", "/usr/lib32/",
+                          "/usr/lib64/", "/usr/libx32/"}) {
+    if (path.starts_with(dir)) return true;
+  }
+  return false;
+}
+
 void Collector::Add(const std::string& name, const DrcovFile& file) {
   files_++;
   std::vector<std::pair<Module*, uint32_t>> where;  // per drcov module id
@@ -154,12 +165,24 @@ void Collector::Add(const std::string& name, const DrcovFile& file) {
   }
 }
 
-Report Collector::Build(const Filters& filters) const {
+Report Collector::Build(const Filters& filters, Progress* progress) const {
   Report report;
   report.drcov_files = files_;
-  for (const auto& [path, module] : modules_) {
-    if (!filters.modules.empty() && !ContainsAny(path, filters.modules)) continue;
+  std::vector<const std::pair<const std::string, Module>*> selected;
+  for (const auto& entry : modules_) {
+    const std::string& path = entry.first;
+    if (!filters.modules.empty()) {
+      if (!ContainsAny(path, filters.modules)) continue;
+    } else if (!filters.all_modules && IsSystemModule(path)) {
+      report.system_modules_left_out++;
+      continue;
+    }
     if (ContainsAny(path, filters.exclude_modules)) continue;
+    selected.push_back(&entry);
+  }
+  for (size_t i = 0; i < selected.size(); i++) {
+    const auto& [path, module] = *selected[i];
+    if (progress) progress->Step("reading debug info", i + 1, selected.size(), path);
     ModuleResult result;
     result.path = path;
 
@@ -202,6 +225,7 @@ Report Collector::Build(const Filters& filters) const {
       }
     }
     if (status == DebugInfo::Status::kError) {
+      if (progress) progress->Done();
       std::fprintf(stderr, "qplug-cov: %s: module %s: %s (skipped)\n", module.first_file.c_str(),
                    path.c_str(), problem.c_str());
       add_unread(problem);

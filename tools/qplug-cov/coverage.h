@@ -13,11 +13,20 @@
 
 namespace qplug_cov {
 
+class Progress;
+
 struct Filters {
+  // Without these two, the program's own modules: not the system's libraries
+  // and loader (under /lib*, /usr/lib*) and not [vdso]-like pseudo-files,
+  // whose thousands of functions would bury the program's.
   std::vector<std::string> modules;          // keep modules whose path contains one
+  bool all_modules = false;                  // keep every module
   std::vector<std::string> exclude_modules;  // then drop those containing one
   std::vector<std::string> source_prefixes;  // keep source files starting with one
 };
+
+// A library or the loader of the system, by its directory.
+bool IsSystemModule(const std::string& path);
 
 struct FunctionResult {
   std::string name;  // as in the DWARF: mangled for C++
@@ -44,6 +53,7 @@ struct SourceFile {
 
 struct Report {
   size_t drcov_files = 0;
+  size_t system_modules_left_out = 0;         // by the default selection
   std::vector<ModuleResult> modules;          // by blocks, most first
   std::map<std::string, SourceFile> sources;  // by path
 };
@@ -53,8 +63,8 @@ class Collector {
   // Adds the blocks of one drcov file; name is the file's name for messages.
   void Add(const std::string& name, const DrcovFile& file);
   // Reads every module and maps the blocks; warns on stderr about modules
-  // that cannot be read.
-  Report Build(const Filters& filters) const;
+  // that cannot be read. progress (may be null) sees each module.
+  Report Build(const Filters& filters, Progress* progress) const;
 
  private:
   struct Placement {

@@ -10,6 +10,7 @@
 
 #include "coverage.h"
 #include "drcov.h"
+#include "progress.h"
 #include "report.h"
 
 namespace {
@@ -28,12 +29,16 @@ outputs (the summary is the default when neither --lcov nor --html is given):
   --no-functions         leave the per-function part out of the summary
   --test-name NAME       test name for the tracefile's TN: lines
 
-filters:
+filters (the default: the program's own modules, not the system's libraries
+and loader under /lib* and /usr/lib*, nor [vdso]):
   --module SUBSTR        only modules whose path contains SUBSTR (repeatable)
+  --all-modules          every module, the system's too
   --exclude-module SUBSTR  leave out modules whose path contains SUBSTR (repeatable)
   --source-prefix PREFIX   only source files whose path starts with PREFIX (repeatable)
 
   --debuginfod           let libdw fetch missing debug info from $DEBUGINFOD_URLS
+  --progress             show progress on stderr from the start (by default only
+                         on a terminal, once a run takes more than a second)
   -h, --help             print this help
 
 A line's count in the tracefile (DA) is the number of distinct covered blocks
@@ -44,6 +49,59 @@ Exit status: 0 on success, 1 on bad input or a failed output, 2 on bad usage.
 int Usage(const char* problem) {
   std::fprintf(stderr, "qplug-cov: %s\nTry 'qplug-cov --help'.\n", problem);
   return 2;
+}
+
+// --html: genhtml on a temporary tracefile of the sources it can show.
+// Says where the report is on `say` (stderr when the tracefile is on stdout).
+int WriteHtml(qplug_cov::Report* report, const std::string& html, const std::string& test_name,
+              qplug_cov::Progress* progress, FILE* say) {
+  std::string example;
+  const size_t sources = report->sources.size();
+  if (size_t dropped = qplug_cov::DropUnreadableSources(report, &example)) {
+    // One line for all of them (genhtml would warn once per file).
+    progress->Done();
+    std::fprintf(stderr,
+                 "qplug-cov: %s: %zu of %zu source files are not on this machine (%s%s); the "
+                 "HTML report leaves them out\n",
+                 html.c_str(), dropped, sources, example.c_str(), dropped > 1 ? ", ..." : "");
+  }
+  if (report->sources.empty()) {
+    progress->Done();
+    std::fprintf(stderr, "qplug-cov: %s: no source lines to report (no module with debug info%s)\n",
+                 html.c_str(), report->system_modules_left_out ? "; --all-modules?" : "");
+    return 1;
+  }
+  std::error_code ec;
+  auto tmp = std::filesystem::temp_directory_path(ec);
+  std::string tracefile = (ec ? std::filesystem::path("/tmp") : tmp) / "qplug-cov-XXXXXX.info";
+  int fd = mkstemps(tracefile.data(), 5);
+  if (fd < 0) {
+    progress->Done();
+    std::fprintf(stderr, "qplug-cov: %s: cannot create a temporary tracefile\n", tracefile.c_str());
+    return 1;
+  }
+  close(fd);
+  progress->Step("writing the HTML report with genhtml", 0, 0,
+                 std::to_string(report->sources.size()) +
+                     (report->sources.size() == 1 ? " source file" : " source files"));
+  std::string error;
+  bool ok = qplug_cov::WriteLcov(*report, test_name, tracefile, &error) &&
+            qplug_cov::RunGenhtml(*report, tracefile, html, &error);
+  unlink(tracefile.c_str());
+  progress->Done();
+  if (!ok) {
+    std::fprintf(stderr, "qplug-cov: %s: %s\n", html.c_str(), error.c_str());
+    return 1;
+  }
+  uint64_t hit = 0, lines = 0;
+  for (const auto& [path, source] : report->sources) {
+    for (const auto& [line, count] : source.lines) hit += count > 0, lines++;
+  }
+  const size_t n = report->sources.size();
+  std::fprintf(say, "HTML report: %s (%zu source file%s, %llu of %llu lines hit)\n",
+               (std::filesystem::path(html) / "index.html").c_str(), n, n == 1 ? "" : "s",
+               static_cast<unsigned long long>(hit), static_cast<unsigned long long>(lines));
+  return 0;
 }
 
 int Run(int argc, char** argv) {
@@ -57,6 +115,8 @@ int Run(int argc, char** argv) {
     kExcludeModule,
     kSourcePrefix,
     kDebuginfod,
+    kAllModules,
+    kProgress,
   };
   const option long_options[] = {
       {"help", no_argument, nullptr, 'h'},
@@ -69,9 +129,11 @@ int Run(int argc, char** argv) {
       {"exclude-module", required_argument, nullptr, kExcludeModule},
       {"source-prefix", required_argument, nullptr, kSourcePrefix},
       {"debuginfod", no_argument, nullptr, kDebuginfod},
+      {"all-modules", no_argument, nullptr, kAllModules},
+      {"progress", no_argument, nullptr, kProgress},
       {nullptr, 0, nullptr, 0},
   };
-  bool summary = false, functions = true, debuginfod = false;
+  bool summary = false, functions = true, debuginfod = false, progress_always = false;
   std::string lcov, html, test_name;
   qplug_cov::Filters filters;
   opterr = 0;
@@ -109,6 +171,12 @@ int Run(int argc, char** argv) {
       case kDebuginfod:
         debuginfod = true;
         break;
+      case kAllModules:
+        filters.all_modules = true;
+        break;
+      case kProgress:
+        progress_always = true;
+        break;
       case ':':
         return Usage((std::string("option ") + argv[optind - 1] + " needs an argument").c_str());
       default:
@@ -121,53 +189,33 @@ int Run(int argc, char** argv) {
   // wait on the network for every system library.
   if (!debuginfod) unsetenv("DEBUGINFOD_URLS");
 
+  qplug_cov::Progress progress(progress_always ? qplug_cov::Progress::Mode::kAlways
+                                               : qplug_cov::Progress::Mode::kAuto);
   qplug_cov::Collector collector;
   for (int i = optind; i < argc; i++) {
+    progress.Step("reading drcov files", i - optind + 1, argc - optind, argv[i]);
     qplug_cov::DrcovFile file;
     std::string error;
     if (!qplug_cov::ReadDrcov(argv[i], &file, &error)) {
+      progress.Done();
       std::fprintf(stderr, "qplug-cov: %s: %s\n", argv[i], error.c_str());
       return 1;
     }
     collector.Add(argv[i], file);
   }
-  qplug_cov::Report report = collector.Build(filters);
+  qplug_cov::Report report = collector.Build(filters, &progress);
 
   std::string error;
   if (!lcov.empty() && !qplug_cov::WriteLcov(report, test_name, lcov, &error)) {
+    progress.Done();
     std::fprintf(stderr, "qplug-cov: %s: %s\n", lcov.c_str(), error.c_str());
     return 1;
   }
   if (!html.empty()) {
-    if (report.sources.empty()) {
-      std::fprintf(stderr, "qplug-cov: %s: no source lines to report (no module with debug info)\n",
-                   html.c_str());
-      return 1;
-    }
-    std::string tracefile = lcov;
-    if (tracefile.empty() || tracefile == "-") {
-      std::error_code ec;
-      auto tmp = std::filesystem::temp_directory_path(ec);
-      tracefile = (ec ? std::filesystem::path("/tmp") : tmp) / "qplug-cov-XXXXXX.info";
-      int fd = mkstemps(tracefile.data(), 5);
-      if (fd < 0) {
-        std::fprintf(stderr, "qplug-cov: %s: cannot create a temporary tracefile\n",
-                     tracefile.c_str());
-        return 1;
-      }
-      close(fd);
-      bool ok = qplug_cov::WriteLcov(report, test_name, tracefile, &error) &&
-                qplug_cov::RunGenhtml(report, tracefile, html, &error);
-      unlink(tracefile.c_str());
-      if (!ok) {
-        std::fprintf(stderr, "qplug-cov: %s: %s\n", html.c_str(), error.c_str());
-        return 1;
-      }
-    } else if (!qplug_cov::RunGenhtml(report, tracefile, html, &error)) {
-      std::fprintf(stderr, "qplug-cov: %s: %s\n", html.c_str(), error.c_str());
-      return 1;
-    }
+    if (int status = WriteHtml(&report, html, test_name, &progress, lcov == "-" ? stderr : stdout))
+      return status;
   }
+  progress.Done();
   if (summary) qplug_cov::PrintSummary(report, functions, stdout);
   if (std::fflush(stdout) != 0) {
     std::fprintf(stderr, "qplug-cov: standard output: write error\n");

@@ -61,9 +61,15 @@ std::string FindInPath(const std::string& name) {
 void PrintSummary(const Report& report, bool functions, FILE* out) {
   uint64_t blocks = 0;
   for (const ModuleResult& m : report.modules) blocks += m.blocks;
-  std::fprintf(out, "%zu drcov file%s, %zu module%s, %llu distinct blocks\n\n", report.drcov_files,
+  std::fprintf(out, "%zu drcov file%s, %zu module%s, %llu distinct blocks", report.drcov_files,
                report.drcov_files == 1 ? "" : "s", report.modules.size(),
                report.modules.size() == 1 ? "" : "s", static_cast<unsigned long long>(blocks));
+  // Say what the default left out, and how to get it.
+  if (report.system_modules_left_out) {
+    std::fprintf(out, "; %zu system module%s left out (--all-modules shows them)",
+                 report.system_modules_left_out, report.system_modules_left_out == 1 ? "" : "s");
+  }
+  std::fputs("\n\n", out);
   std::fprintf(out, "%8s  %-22s  %-13s  %s\n", "blocks", "lines hit/instrumented", "functions hit",
                "module");
   for (const ModuleResult& m : report.modules) {
@@ -135,6 +141,20 @@ bool WriteLcov(const Report& report, const std::string& test_name, const std::st
   return !failed;
 }
 
+size_t DropUnreadableSources(Report* report, std::string* example) {
+  size_t dropped = 0;
+  for (auto it = report->sources.begin(); it != report->sources.end();) {
+    // A relative path is as genhtml takes it: from the working directory.
+    if (access(it->first.c_str(), R_OK) == 0) {
+      ++it;
+      continue;
+    }
+    if (dropped++ == 0) *example = it->first;
+    it = report->sources.erase(it);
+  }
+  return dropped;
+}
+
 bool RunGenhtml(const Report& report, const std::string& tracefile, const std::string& dir,
                 std::string* error) {
   std::string genhtml = FindInPath("genhtml");
@@ -148,7 +168,7 @@ bool RunGenhtml(const Report& report, const std::string& tracefile, const std::s
   }
   std::vector<std::string> args = {genhtml,     "--quiet",  "--output-directory", dir, "--title",
                                    "qplug-cov", "--legend", "--function-coverage"};
-  // Sources that are gone (system libraries' debug info) get a placeholder page.
+  // A source removed between DropUnreadableSources and now gets a placeholder.
   args.insert(args.end(), {"--ignore-errors", "source"});
   if (mangled) args.push_back("--demangle-cpp");
   args.push_back(tracefile);

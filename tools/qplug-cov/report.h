@@ -14,6 +14,11 @@ void PrintSummary(const Report& report, bool functions, FILE* out);
 bool WriteLcov(const Report& report, const std::string& test_name, const std::string& path,
                std::string* error);
 
+// Removes the sources that cannot be read from here (relative DWARF paths of
+// system libraries, files of another machine), whose pages would be empty;
+// returns how many, and the first in *example.
+size_t DropUnreadableSources(Report* report, std::string* example);
+
 // Runs genhtml on an lcov tracefile to make dir/index.html.
 bool RunGenhtml(const Report& report, const std::string& tracefile, const std::string& dir,
                 std::string* error);

@@ -337,6 +337,12 @@ TEST_CASE("environment variables") {
 TEST_CASE("usage text") {
   std::string text = usage_text();
   CHECK(text.starts_with("usage: qplug [options] [--] program [arguments...]\n"));
+  CHECK(text.find("Built-in") == std::string::npos);
+  // A custom tool: its own name, and its static plugins listed as always active.
+  const std::string tool = usage_text({"mytool", {"bb", "drcov"}, false});
+  CHECK(tool.starts_with("usage: mytool [options] [--] program [arguments...]\n"));
+  CHECK(tool.find("\nBuilt-in plugins, always active (-plugin NAME,k=v passes them arguments): "
+                  "bb drcov\n(this tool loads no .so plugins)\n") != std::string::npos);
   std::istringstream lines(text);
   int count = 0;
   for (std::string line; std::getline(lines, line); ++count) {
