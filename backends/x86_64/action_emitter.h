@@ -44,6 +44,8 @@ class ActionEmitter {
   Xbyak::Address row_indexed(const Xbyak::Reg64& index, uint32_t offset);
 
   void inline_op(const runtime::Action& a, bool flags_live);
+  static bool on_fixed_slot(const runtime::Action& a);
+  void fixed_slot_ops(const runtime::Action* actions, size_t n, bool flags_live);
   static bool on_cached_element(const runtime::Action& a, bool flags_live);
   void cached_element_ops(const runtime::Action* actions, size_t n);
   void load_slot_address(const runtime::SlotRef& slot);
