@@ -372,6 +372,8 @@ bool ActionEmitter::inline_call(const runtime::Action& a, bool flags_live, bool 
   const bool save_flags = flags_live && body.writes_flags;
   uint16_t saved = body.writes | body.reads;
   if (save_flags) saved |= 1u << 0;  // lahf/seto work in rax
+  const int scratch = body.uses_scratch ? body.scratch : -1;
+  if (scratch >= 0) saved |= static_cast<uint16_t>(1u << scratch);
   auto slot = [&](int r) { return tls(QPLUG_TLS_FIELD(inline_save) + 8 * static_cast<size_t>(r)); };
   const size_t start = g_.getSize();
   for (int r = 0; r < runtime::kGprCount; ++r)
@@ -405,9 +407,9 @@ bool ActionEmitter::inline_call(const runtime::Action& a, bool flags_live, bool 
       g_.dd(0);
       continue;
     }
-    uint8_t bytes[16];
+    uint8_t bytes[32];
     const bool drop_lock = env_.single_thread && has_lock(d);
-    const size_t n = place_inline_insn(d, g_.getCurr(), bytes, drop_lock);
+    const size_t n = place_inline_insn(d, g_.getCurr(), bytes, drop_lock, scratch);
     if (n == 0) {  // out of reach from here: take it all back, and call
       g_.setSize(start);
       return false;

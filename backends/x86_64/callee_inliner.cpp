@@ -1,5 +1,7 @@
 #include "x86_64/callee_inliner.h"
 
+#include <Zydis/Encoder.h>
+
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -104,6 +106,13 @@ InlineBody analyse(const void* fn, int args) {
       uint16_t allowed = 0;
       for (int a = 0; a < args; ++a) allowed |= static_cast<uint16_t>(1u << kArgRegs[a]);
       if (body.reads & ~allowed) return {};  // reads what the caller happened to leave
+      for (int r : {11, 10, 9, 8, 1, 2, 6, 7, 0}) {
+        if ((body.reads | body.writes) & (1u << r)) continue;
+        body.scratch = r;
+        break;
+      }
+      for (const DecodedInsn& i : body.insns)
+        if (body.scratch >= 0 && splits_memory_operand(i)) body.uses_scratch = true;
       body.ok = true;
       return body;
     }
@@ -143,7 +152,64 @@ void count_inlined_call() { inlined.fetch_add(1, std::memory_order_relaxed); }
 
 bool has_lock(const DecodedInsn& d) { return (d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0; }
 
-size_t place_inline_insn(const DecodedInsn& d, const uint8_t* at, uint8_t* out, bool drop_lock) {
+bool splits_memory_operand(const DecodedInsn& d) {
+  if (d.insn.mnemonic == ZYDIS_MNEMONIC_LEA) return false;
+  if (d.insn.attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS)) return false;
+  for (uint8_t k = 0; k < d.insn.operand_count_visible; ++k) {
+    const ZydisDecodedOperand& op = d.ops[k];
+    if (op.type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
+    const bool rmw = (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ) &&
+                     (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
+    return rmw && (op.mem.index != ZYDIS_REGISTER_NONE || op.mem.base == ZYDIS_REGISTER_RIP);
+  }
+  return false;
+}
+
+namespace {
+
+// `lea scratch, [mem]` (RIP-relative: the absolute address, a 64-bit move),
+// then `d` re-encoded on [scratch]; 0 if Zydis cannot re-encode it.
+size_t place_split(const DecodedInsn& d, uint8_t* out, bool drop_lock, int scratch) {
+  ZydisEncoderRequest req;
+  if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
+          &d.insn, d.ops, d.insn.operand_count_visible, &req)))
+    return 0;
+  const auto scratch_reg = static_cast<ZydisRegister>(ZYDIS_REGISTER_RAX + scratch);
+  ZydisEncoderRequest lea{};
+  lea.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+  lea.operand_count = 2;
+  lea.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+  lea.operands[0].reg.value = scratch_reg;
+  for (uint8_t k = 0; k < req.operand_count; ++k) {
+    ZydisEncoderOperand& op = req.operands[k];
+    if (op.type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
+    if (op.mem.base == ZYDIS_REGISTER_RIP) {
+      lea.mnemonic = ZYDIS_MNEMONIC_MOV;
+      lea.operands[1].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+      lea.operands[1].imm.u = d.next_pc() + static_cast<uint64_t>(op.mem.displacement);
+    } else {
+      lea.mnemonic = ZYDIS_MNEMONIC_LEA;
+      lea.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+      lea.operands[1].mem = op.mem;
+      lea.operands[1].mem.size = 8;  // the encoder wants the address width
+    }
+    op.mem.base = scratch_reg;
+    op.mem.index = ZYDIS_REGISTER_NONE;
+    op.mem.scale = 0;
+    op.mem.displacement = 0;
+  }
+  if (drop_lock) req.prefixes &= ~static_cast<ZydisInstructionAttributes>(ZYDIS_ATTRIB_HAS_LOCK);
+  ZyanUSize lea_len = 16, op_len = 16;
+  if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&lea, out, &lea_len))) return 0;
+  if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, out + lea_len, &op_len))) return 0;
+  return lea_len + op_len;
+}
+
+}  // namespace
+
+size_t place_inline_insn(const DecodedInsn& d, const uint8_t* at, uint8_t* out, bool drop_lock,
+                         int scratch) {
+  if (scratch >= 0 && splits_memory_operand(d)) return place_split(d, out, drop_lock, scratch);
   size_t len = d.length();
   size_t disp_offset = d.insn.raw.disp.offset;
   std::memcpy(out, d.bytes, len);
