@@ -1,5 +1,7 @@
 #include "x86_64/callee_analysis.h"
 
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -177,6 +179,68 @@ Clobbers gave_up(const DecodedInsn& d) {
   return Clobbers{};  // unknown
 }
 
+// Where a call to `pc` ends up: through an endbr64 and a PLT stub's
+// `jmp [rip+slot]` (bound) or a direct jmp.
+uint64_t resolve_call_target(uint64_t pc) {
+  static const Decoder decoder;
+  for (int hops = 0; hops < 3; ++hops) {
+    DecodedInsn d;
+    if (!decoder.decode(reinterpret_cast<const uint8_t*>(pc), 15, pc, d)) return pc;
+    if (d.insn.mnemonic == ZYDIS_MNEMONIC_ENDBR64) {
+      pc = d.next_pc();
+      continue;
+    }
+    if (d.kind == InsnKind::kJmpDirect) {
+      pc = d.branch_target();
+      continue;
+    }
+    if (d.kind == InsnKind::kJmpIndirect) {
+      const uint64_t target = slot_target(d);
+      if (!target) return pc;
+      pc = target;
+      continue;
+    }
+    return pc;
+  }
+  return pc;
+}
+
+// Functions that never return to their caller (and do not unwind into it,
+// as __cxa_throw or longjmp may): what they touch cannot reach the guest.
+bool never_returns(uint64_t fn) {
+  static const std::unordered_set<uint64_t> known = [] {
+    std::unordered_set<uint64_t> set;
+    for (const char* name : {"abort", "exit", "_exit", "_Exit", "quick_exit", "__assert_fail",
+                             "__stack_chk_fail", "__fortify_fail", "__chk_fail"})
+      if (void* p = dlsym(RTLD_DEFAULT, name)) set.insert(reinterpret_cast<uint64_t>(p));
+    return set;
+  }();
+  return known.count(fn) != 0;
+}
+
+// The function a call instruction reaches, or 0 when through a register.
+uint64_t call_target(const DecodedInsn& d) {
+  if (d.kind == InsnKind::kCallDirect) return resolve_call_target(d.branch_target());
+  if (d.kind == InsnKind::kCallIndirect) {
+    const uint64_t slot = slot_target(d);
+    return slot ? resolve_call_target(slot) : 0;
+  }
+  return 0;
+}
+
+// True if the path through call `d` never gets back to its caller: the
+// callee never returns, or the next instruction calls one that does not
+// (glib's `fwrite(...); abort()` on a broken mutex): then nothing on it
+// needs analysing, however much it touches.
+bool dead_end_call(const DecodedInsn& d) {
+  static const Decoder decoder;
+  if (never_returns(call_target(d))) return true;
+  DecodedInsn next;
+  const uint64_t pc = d.next_pc();
+  if (!decoder.decode(reinterpret_cast<const uint8_t*>(pc), 15, pc, next)) return false;
+  return never_returns(call_target(next));
+}
+
 Clobbers analyse(uint64_t fn) {
   Clobbers use;
   use.unknown = false;
@@ -202,9 +266,13 @@ Clobbers analyse(uint64_t fn) {
         case InsnKind::kSyscall:  // the kernel keeps the vector state
           pc = d.next_pc();
           continue;
+        case InsnKind::kCallDirect:
+          if (dead_end_call(d)) break;
+          work.push_back(d.branch_target());
+          pc = d.next_pc();
+          continue;
         case InsnKind::kJcc:
         case InsnKind::kJccRel8Only:
-        case InsnKind::kCallDirect:
           work.push_back(d.branch_target());
           pc = d.next_pc();
           continue;
@@ -213,6 +281,7 @@ Clobbers analyse(uint64_t fn) {
           break;
         case InsnKind::kJmpIndirect:
         case InsnKind::kCallIndirect: {
+          if (d.kind == InsnKind::kCallIndirect && dead_end_call(d)) break;
           const uint64_t target = slot_target(d);
           if (!target) return gave_up(d);  // through a register: unknown code
           work.push_back(target);
