@@ -78,7 +78,7 @@ constexpr std::array<Form, 256> two_byte_map() {
   t[0x77] = kBare;  // emms
   for (int op = 0x7C; op <= 0x7F; ++op) t[op] = kModrm;
   for (int op = 0x90; op <= 0x9F; ++op) t[op] = kModrm;  // setcc
-  t[0xA2] = kBare;                                       // cpuid: runs natively (design.md)
+  t[0xA2] = kBare;  // cpuid: runs natively (the guest sees the host CPU)
   t[0xA3] = t[0xA5] = t[0xAB] = t[0xAD] = t[0xAF] = kModrm;
   t[0xA4] = t[0xAC] = kModrmI8;
   t[0xB0] = t[0xB1] = t[0xB3] = t[0xB6] = t[0xB7] = t[0xB8] = kModrm;

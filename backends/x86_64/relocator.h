@@ -8,7 +8,7 @@
 //    encoder) against a scratch register that holds the absolute address, with
 //    the scratch's guest value parked in ThreadState::spill_scratch.
 //  - an fs: override becomes gs:, and rd/wrfsbase become rd/wrgsbase, because
-//    the guest's FS base lives in GS (design.md section 2).
+//    the guest's FS base lives in GS (docs/guest-state.md rule 1).
 #pragma once
 
 #include <string>

@@ -9,7 +9,7 @@
 
 namespace qplug::cli {
 
-// One `-plugin` occurrence after QemuOpts parsing (qemu-abi.md section 1.5).
+// One `-plugin` occurrence after QemuOpts parsing (docs/user-guide.md, plugin arguments).
 struct PluginSpec {
   std::string path;               // file=
   std::vector<std::string> args;  // "key=value" strings, in order

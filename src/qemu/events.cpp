@@ -1,5 +1,5 @@
 // Event dispatch: calls each plugin's callbacks with the signature of the API
-// version the plugin was built for (qemu-abi.md 3.3).
+// version the plugin was built for (docs/abi.md, "Struct layouts by version").
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>

@@ -16,7 +16,7 @@
 
 namespace qplug::qemu {
 
-// Loads and installs every -plugin in command-line order (qemu-abi.md 1.3).
+// Loads and installs every -plugin in command-line order (docs/abi.md, "Plugin entry points").
 // Errors carry QEMU's wording: "qplug: Could not load plugin <path>: ...".
 Result<void> load_plugins(const std::vector<cli::PluginSpec>& specs);
 

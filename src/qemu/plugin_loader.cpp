@@ -1,4 +1,4 @@
-// Loader: opens each plugin as qemu-x86_64 does (qemu-abi.md 1.3), with QEMU's
+// Loader: opens each plugin as qemu-x86_64 does (docs/abi.md, "Plugin entry points"), with QEMU's
 // checks and messages, and runs its qemu_plugin_install. Boost.DLL does the
 // loading (rtld_now | rtld_local, like QEMU's G_MODULE_BIND_LOCAL); it stays in
 // this file, out of widely included headers.

@@ -1,7 +1,7 @@
 // Registry (internal to the plugin host): loaded plugins, their callbacks per
 // event, and the opaque handles the C API hands out.
 //
-// Ordering invariant (QEMU's, qemu-abi.md 4.4): each plugin holds at most one
+// Ordering invariant (QEMU's, docs/abi.md "Decisions"): each plugin holds at most one
 // callback per event; a plugin's first registration for an event puts it at
 // the head of that event's list, so the most recently registering plugin runs
 // first. Registering again replaces the callback in place; NULL unregisters.

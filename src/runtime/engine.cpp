@@ -254,7 +254,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
   // A program reached by following execve: plugins may tell (drcov names its
   // file per process). Only qplug's own environment; the guest never sees it.
   if (o.log_append) setenv("QPLUG_FOLLOWED", "1", 1);
-  // QEMU installs plugins before it loads the guest (qemu-abi.md 1.3).
+  // QEMU installs plugins before it loads the guest (docs/abi.md, "Plugin entry points").
   R.tool = &tool;
   std::vector<PluginSpec> specs;
   for (const cli::PluginSpec& p : o.plugins) specs.push_back({p.path, p.args});

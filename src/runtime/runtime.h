@@ -16,7 +16,7 @@ namespace qplug::runtime {
 
 class Dispatcher;
 
-// The guest's emulated program break (design.md 2: the kernel's brk belongs to
+// The guest's emulated program break (docs/guest-state.md: the kernel's brk belongs to
 // the host heap).
 struct GuestBrk {
   uint64_t start = 0;    // initial break

@@ -4,7 +4,7 @@
 // %fs:(tls_offset() + field offset), with no register. That works because the
 // record is an initial-exec thread_local of the qplug executable, so its
 // distance from the thread pointer is the same in every thread, and because
-// %fs always belongs to the host (the guest's FS lives in GS, see design.md 2).
+// %fs always belongs to the host (the guest's FS lives in GS, see docs/guest-state.md rule 1).
 // The field offsets below are read by the x86-64 emitter through offsetof, so
 // fields may be added or moved freely; translated code never hard-codes them.
 #pragma once

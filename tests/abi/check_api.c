@@ -5,7 +5,7 @@
  * as C11 here and as C++17/C++20 through check_api.cpp, with -Werror: a
  * wrong signature is an incompatible-pointer error, a wrong enum value or
  * layout a failed static assertion. Every expected type below is written from
- * qemu-abi.md sections 2-3, not copied from the header. Which names must NOT
+ * QEMU's documented interface (docs/abi.md), not copied from the header. Which names must NOT
  * exist in a version is checked by abi_check.sh decls against the manifest.
  *
  * With CHECK_DEFAULT_VERSION defined (and no QEMU_PLUGIN_API_VERSION), checks

@@ -4,7 +4,7 @@
     drcov_read.py FILE [--expect-module NAME] [--min-blocks N] [--quiet]
     drcov_read.py --selftest
 
-Written from the format description (qemu-abi.md section 6.2):
+Written from the format description (DynamoRIO's drcov documentation; docs/coverage.md):
 
   DRCOV VERSION: 2                       (2 or 3)
   DRCOV FLAVOR: drcov-64                 (optional, free text)
