@@ -58,6 +58,8 @@ QPLUG_EVENT(VcpuIdle, vcpu_idle, void, unsigned);  // never in user mode (as in 
 QPLUG_EVENT(VcpuResume, vcpu_resume, void, unsigned);
 QPLUG_EVENT(VcpuSyscall, vcpu_syscall, void, unsigned, int64_t, const SyscallArgs&);
 QPLUG_EVENT(VcpuSyscallRet, vcpu_syscall_ret, void, unsigned, int64_t, int64_t);
+// (vcpu, type, from_pc, to_pc); in user mode, exceptions (see DisconType).
+QPLUG_EVENT(VcpuDiscon, vcpu_discon, void, unsigned, DisconType, uint64_t, uint64_t);
 QPLUG_EVENT(Flush, flush, void);
 QPLUG_EVENT(Atexit, at_exit, void);
 
@@ -78,7 +80,7 @@ QPLUG_EVENT(SyscallFilter, syscall_filter, SyscallVerdict, unsigned, int64_t, co
 
 inline constexpr auto events =
     boost::hana::tuple_t<VcpuInit, VcpuExit, VcpuTbTrans, VcpuIdle, VcpuResume, VcpuSyscall,
-                         VcpuSyscallRet, Flush, Atexit>;
+                         VcpuSyscallRet, VcpuDiscon, Flush, Atexit>;
 inline constexpr auto lifecycle_hooks = boost::hana::tuple_t<Install, LoadDynamic, SyscallFilter>;
 
 // Execution-time hook kinds (generated into blocks, see qplug/translation.h).

@@ -314,8 +314,9 @@ typedef struct {
 /**
  * enum qemu_plugin_discon_type - kinds of PC discontinuity (v5+, bitmask).
  *
- * Reported for interrupts, exceptions and host calls in system emulation; a
- * user-mode host accepts registrations but never reports one.
+ * Interrupts and host calls happen in system emulation only; in user mode,
+ * EXCEPTION is each fault or trap a guest instruction raises (ud2, int3, a
+ * division by zero, hlt...; not page faults), before its signal is delivered.
  */
 enum qemu_plugin_discon_type {
   QEMU_PLUGIN_DISCON_INTERRUPT = 1 << 0,
@@ -404,7 +405,9 @@ typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_m
 /**
  * qemu_plugin_vcpu_discon_cb_t - PC discontinuity callback (v5+).
  *
- * @from_pc is where the vCPU was, @to_pc where it continues (the handler).
+ * @from_pc is the instruction that raised the exception, @to_pc where the
+ * vCPU continues: the guest's signal handler, or @from_pc if the signal kills.
+ * The guest's registers are readable in the callback.
  */
 #if QEMU_PLUGIN_API_VERSION <= 6
 typedef void (*qemu_plugin_vcpu_discon_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index,

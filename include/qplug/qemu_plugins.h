@@ -31,6 +31,7 @@ class QemuPlugins {
   SyscallVerdict syscall_filter(unsigned vcpu_index, int64_t num, const SyscallArgs& args,
                                 int64_t* ret);
   void vcpu_syscall_ret(unsigned vcpu_index, int64_t num, int64_t ret);
+  void vcpu_discon(unsigned vcpu_index, DisconType type, uint64_t from_pc, uint64_t to_pc);
   void flush();
   void at_exit();
 };

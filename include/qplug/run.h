@@ -113,6 +113,9 @@ class ListTool<plugin_list<P...>> final : public Tool {
   void syscall_ret(unsigned vcpu, int64_t num, int64_t ret) override {
     list_.template fire<VcpuSyscallRet>(vcpu, num, ret);
   }
+  void discon(unsigned vcpu, DisconType type, uint64_t from_pc, uint64_t to_pc) override {
+    list_.template fire<VcpuDiscon>(vcpu, type, from_pc, to_pc);
+  }
   void flush() override { list_.template fire<Flush>(); }
   void at_exit() override { list_.template fire<Atexit>(); }
 

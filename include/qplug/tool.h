@@ -34,6 +34,15 @@ struct PluginSpec {
   std::vector<std::string> args;
 };
 
+// Kinds of guest pc discontinuity, QEMU's qemu_plugin_discon_type values. In
+// user mode only exceptions happen: a fault or trap an instruction raises
+// (ud2, int3, a division by zero...), reported before its signal is delivered.
+enum class DisconType : uint8_t {
+  kInterrupt = 1,
+  kException = 2,
+  kHostcall = 4,
+};
+
 // What the tool decided about a guest syscall before it runs.
 enum class SyscallVerdict : uint8_t {
   kRun,         // run it
@@ -60,6 +69,9 @@ class Tool {
   virtual SyscallVerdict syscall(unsigned vcpu_index, int64_t num, const SyscallArgs& args,
                                  int64_t* ret) = 0;
   virtual void syscall_ret(unsigned vcpu_index, int64_t num, int64_t ret) = 0;
+  // A discontinuity: the guest leaves `from_pc` for `to_pc` other than by
+  // executing an instruction's own transfer.
+  virtual void discon(unsigned vcpu_index, DisconType type, uint64_t from_pc, uint64_t to_pc) = 0;
   virtual void flush() = 0;
   // Once, when the guest exits (exit_group, or death by signal).
   virtual void at_exit() = 0;

@@ -107,8 +107,12 @@ QPLUG_API void qemu_plugin_register_vcpu_idle_cb(uint64_t id, void* cb, void* us
 QPLUG_API void qemu_plugin_register_vcpu_resume_cb(uint64_t id, void* cb, void* userdata) {
   register_global(id, Event::kVcpuResume, cb, userdata, __func__);  // never fires in user mode
 }
-QPLUG_API void qemu_plugin_register_vcpu_discon_cb(uint64_t id, int, void* cb, void* userdata) {
-  register_global(id, Event::kDiscon, cb, userdata, __func__);  // system-mode events only
+QPLUG_API void qemu_plugin_register_vcpu_discon_cb(uint64_t id, int type, void* cb,
+                                                   void* userdata) {
+  // Types not named keep what was registered for them, as in QEMU.
+  if (type & 1) register_global(id, Event::kDisconInterrupt, cb, userdata, __func__);
+  if (type & 2) register_global(id, Event::kDisconException, cb, userdata, __func__);
+  if (type & 4) register_global(id, Event::kDisconHostcall, cb, userdata, __func__);
 }
 QPLUG_API void qemu_plugin_register_vcpu_tb_trans_cb(uint64_t id, void* cb, void* userdata) {
   register_global(id, Event::kTbTrans, cb, userdata, __func__);

@@ -140,6 +140,20 @@ void syscall_return(unsigned vcpu, int64_t num, int64_t ret) {
   });
 }
 
+void discon(unsigned vcpu, int type, uint64_t from_pc, uint64_t to_pc) {
+  const Event e = type == 1   ? Event::kDisconInterrupt
+                  : type == 2 ? Event::kDisconException
+                              : Event::kDisconHostcall;
+  each(e, [&](PluginContext* p, const Callback& cb) {
+    if (v7(p))
+      reinterpret_cast<void (*)(unsigned, int, uint64_t, uint64_t, void*)>(cb.fn)(
+          vcpu, type, from_pc, to_pc, cb.userdata);
+    else
+      reinterpret_cast<void (*)(uint64_t, unsigned, int, uint64_t, uint64_t)>(cb.fn)(
+          p->id, vcpu, type, from_pc, to_pc);
+  });
+}
+
 void flushed() {
   each(Event::kFlush, [&](PluginContext* p, const Callback& cb) {
     if (v7(p))

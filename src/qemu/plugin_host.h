@@ -43,6 +43,9 @@ void syscall_entry(unsigned vcpu_index, int64_t num, const uint64_t args[8]);
 // True if a plugin's filter handled the syscall; *sysret is then its result.
 bool syscall_filter(unsigned vcpu_index, int64_t num, const uint64_t args[8], int64_t* sysret);
 void syscall_return(unsigned vcpu_index, int64_t num, int64_t ret);
+// A discontinuity of qemu_plugin_discon_type `type` (a single bit); the
+// guest's registers are readable and writable in the callbacks, as in QEMU.
+void discon(unsigned vcpu_index, int type, uint64_t from_pc, uint64_t to_pc);
 void flushed();  // after every translation was dropped
 void at_exit();  // at exit_group (runtime::finish_tool runs it once); last registered first
 

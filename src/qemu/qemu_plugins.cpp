@@ -57,6 +57,10 @@ void QemuPlugins::vcpu_syscall_ret(unsigned vcpu, int64_t num, int64_t ret) {
   qemu::syscall_return(vcpu, num, ret);
 }
 
+void QemuPlugins::vcpu_discon(unsigned vcpu, DisconType type, uint64_t from_pc, uint64_t to_pc) {
+  qemu::discon(vcpu, static_cast<int>(type), from_pc, to_pc);
+}
+
 void QemuPlugins::flush() { qemu::flushed(); }
 void QemuPlugins::at_exit() { qemu::at_exit(); }
 

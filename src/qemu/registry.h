@@ -50,7 +50,11 @@ enum class Event : int {
   kFlush,
   kAtexit,
   kSyscallFilter,
-  kDiscon,
+  // One list per discontinuity type, as QEMU keeps them: a registration
+  // names a set of types and fills each of their lists.
+  kDisconInterrupt,
+  kDisconException,
+  kDisconHostcall,
   kCount
 };
 

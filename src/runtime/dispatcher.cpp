@@ -578,8 +578,9 @@ void Dispatcher::raise_trap(ThreadState& ts) {
              d.insn.mnemonic == ZYDIS_MNEMONIC_UD0 || d.insn.mnemonic == ZYDIS_MNEMONIC_UD1) {
     os::raise_synchronous(ts, SIGILL, ILL_ILLOPN, ts.rip, ts.rip);
   } else if (d.insn.mnemonic == ZYDIS_MNEMONIC_INT3) {
+    const uint64_t int3_pc = ts.rip;
     ts.rip = d.next_pc();  // the kernel reports int3 after the instruction
-    os::raise_synchronous(ts, SIGTRAP, SI_KERNEL, ts.rip, 0);
+    os::raise_synchronous(ts, SIGTRAP, SI_KERNEL, int3_pc, 0);
   } else {
     os::raise_synchronous(ts, SIGSEGV, SI_KERNEL, ts.rip, 0);  // hlt, int n, privileged
   }

@@ -12,7 +12,7 @@
  * rax_read / rax_write: what read_register / write_register returned in the
  * first vCPU's init callback (8 and 8; the value written is the one read).
  * rewrites: write(2) buffers on fd 1 and 2 read and written back unchanged
- * through the vaddr API. In user mode discons stays 0, translate is false
+ * through the vaddr API. discons stays 0 (the program raises no exception), translate is false
  * and hwaddr is error.
  * Arguments: "quiet=on" suppresses the line.
  */

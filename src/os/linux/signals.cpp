@@ -127,6 +127,41 @@ uint64_t block_all() {
   return old;
 }
 
+// The faults and traps QEMU's x86 user mode reports as exception
+// discontinuities: those an instruction raises (#UD, #BP, #DE, #GP, FP
+// exceptions, in its raise_interrupt2), not page faults, which it turns into
+// SIGSEGV or SIGBUS without passing there (SIGSEGV other than SI_KERNEL,
+// SIGBUS of a file page).
+bool reported_as_exception(int sig, int si_code) {
+  switch (sig) {
+    case SIGILL:
+    case SIGFPE:
+    case SIGTRAP:
+      return true;
+    case SIGSEGV:
+      return si_code == SI_KERNEL;
+    case SIGBUS:
+      return si_code == BUS_ADRALN;
+    default:
+      return false;
+  }
+}
+
+// Called before the signal frame is built, so the callbacks see (and may
+// change) the registers at the fault, as QEMU's do. `from_pc` is the
+// instruction; `to_pc` where the guest goes on: the handler, or `from_pc`
+// when the signal kills the process (QEMU reports it then too).
+void report_exception(ThreadState& ts, int sig, int si_code, uint64_t from_pc, uint64_t to_pc) {
+  if (!reported_as_exception(sig, si_code)) return;
+  // The pc reads as the instruction's (QEMU's, after int3 too); the frame
+  // keeps the kernel's.
+  const uint64_t frame_pc = ts.rip;
+  ts.rip = from_pc;
+  runtime::rt().tool->discon(static_cast<unsigned>(ts.vcpu_index), DisconType::kException, from_pc,
+                             to_pc);
+  ts.rip = frame_pc;
+}
+
 [[noreturn]] void die_of_signal(int sig) {
   runtime::finish_tool();  // QEMU runs the plugins' atexit callbacks on death by signal too
   fflush(nullptr);
@@ -169,7 +204,10 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       // which a death by the signal prints.
       ThreadState& ts = runtime::current_thread();
       const bool located = R.dispatcher->guest_state_at_fault(uc, ts);
-      if (actions->action[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
+      if (actions->action[sig].handler <= 1) {  // default/ignore: die as natively
+        if (located) report_exception(ts, sig, info->si_code, ts.rip, ts.rip);
+        die_of_signal(sig);
+      }
       if (!located) {
         char msg[160];
         snprintf(msg, sizeof msg, "qplug: internal error: signal %d in translated code at %p\n",
@@ -502,6 +540,7 @@ void deliver_pending_signals(ThreadState& ts) {
 
 void deliver_fault(ThreadState& ts) {
   const int sig = fault_info.si_signo;
+  report_exception(ts, sig, fault_info.si_code, ts.rip, actions->action[sig].handler);
   set_mask(deliver(ts, sig, fault_info, current_mask()));
 }
 
@@ -511,6 +550,7 @@ void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
   const uint64_t h = actions->action[sig].handler;
   const uint64_t blocked = current_mask() & (sig_bit(sig));
   if (h <= 1 || blocked) {
+    report_exception(ts, sig, si_code, fault_pc, fault_pc);
     uint8_t code[16];
     size_t n = runtime::Dispatcher::read_guest(fault_pc, code, sizeof code);
     const std::string bytes = x86_64::hex_bytes(code, std::min<size_t>(n, 8));
@@ -524,6 +564,7 @@ void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
   info.si_signo = sig;
   info.si_code = si_code;
   info.si_addr = reinterpret_cast<void*>(addr);
+  report_exception(ts, sig, si_code, fault_pc, h);
   set_mask(deliver(ts, sig, info, current_mask()));
 }
 

@@ -40,11 +40,12 @@ bool pending_signal_restarts();
 // Delivers every queued signal to the guest (frames on the guest stack, pc at
 // the handler). Called by the dispatcher at block boundaries.
 void deliver_pending_signals(runtime::ThreadState& ts);
-// A guest instruction raised `sig` synchronously (ud2, int3, hlt, undecodable
-// bytes): deliver it to the guest handler or die of it as natively.
 // Delivers the fault a guest instruction raised (recorded by the host
 // handler, with the guest state already in `ts`) to the guest's handler.
 void deliver_fault(runtime::ThreadState& ts);
+// A guest instruction at `fault_pc` raised `sig` synchronously (ud2, int3,
+// hlt, undecodable bytes): deliver it to the guest handler or die of it as
+// natively. `ts.rip` is where the signal frame says it happened (after int3).
 void raise_synchronous(runtime::ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
                        uint64_t addr);
 
