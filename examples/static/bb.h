@@ -45,7 +45,7 @@ class Bb {
   void at_exit() {
     std::string report;
     char line[128];
-    for (unsigned v = 0; v < detail::vcpus_seen(); ++v) {
+    for (unsigned v = 0; v < vcpu_count(); ++v) {
       if (!blocks_.get(v)) continue;
       std::snprintf(line, sizeof line, "CPU%u: bb's: %" PRIu64 ", insns: %" PRIu64 "\n", v,
                     blocks_.get(v), insns_.get(v));

@@ -64,7 +64,7 @@ class InsnCount {
 
   void at_exit() {
     std::string out;
-    for (unsigned v = 0; v < detail::vcpus_seen(); ++v)
+    for (unsigned v = 0; v < vcpu_count(); ++v)
       append(out, "cpu %u insns: %" PRIu64 "\n", v, count_.get(v));
     append(out, "total insns: %" PRIu64 "\n", count_.sum());
     if (sizes_) {
@@ -73,7 +73,7 @@ class InsnCount {
     }
     for (const auto& m : matches_) {
       uint64_t hits = 0;
-      for (unsigned v = 0; v < detail::vcpus_seen(); ++v) hits += m->counts.get(v).hits;
+      for (unsigned v = 0; v < vcpu_count(); ++v) hits += m->counts.get(v).hits;
       append(out, "Match: %s, hits %" PRIu64 "\n", m->prefix.c_str(), hits);
       for (const auto& [vaddr, rec] : m->records)  // ordered by address
         append(out, "  %" PRIx64 ": %s (hits %" PRIu64 ")\n", vaddr, rec.disas.c_str(), rec.hits);

@@ -7,9 +7,8 @@
 // optional: a plugin defines only those it needs.
 //
 // Execution-time hooks are not events: a plugin asks for them while a block is
-// translated (tb_trans) and the emitter generates them into the block. Their
-// kinds are types too (exec_hooks below), used to name instrumentation kinds
-// in tests and benchmarks.
+// translated (tb_trans) and the emitter generates them into the block
+// (qplug/translation.h).
 #pragma once
 
 #include <boost/hana/tuple.hpp>
@@ -83,15 +82,6 @@ inline constexpr auto events =
                          VcpuSyscallRet, VcpuDiscon, Flush, Atexit>;
 inline constexpr auto lifecycle_hooks = boost::hana::tuple_t<Install, LoadDynamic, SyscallFilter>;
 
-// Execution-time hook kinds (generated into blocks, see qplug/translation.h).
-struct TbExec {};     // at block entry
-struct InsnExec {};   // before an instruction
-struct MemAccess {};  // after a memory access
-struct InlineOp {};   // add/store on a per-vCPU counter
-struct CondCall {};   // compare a counter, call when it holds
-inline constexpr auto exec_hooks =
-    boost::hana::tuple_t<TbExec, InsnExec, MemAccess, InlineOp, CondCall>;
-
 // Exclusive resources: at most one plugin of a list may claim each. A plugin
 // claims with `using claims = qplug::claims<...>;`; defining syscall_filter
 // claims resource::SyscallFilter.
@@ -99,7 +89,6 @@ namespace resource {
 struct SyscallFilter {};   // decides whether guest syscalls run
 struct DynamicPlugins {};  // loads the -plugin .so files
 struct ProgramCounter {};  // may redirect guest execution (set_pc)
-struct Stdout {};          // writes its report to the guest's standard output
 }  // namespace resource
 
 template <class... R>

@@ -31,9 +31,11 @@
 
 namespace qplug {
 
+class Tb;
 namespace detail {
 struct TbImpl;
-}
+TbImpl* impl_of(const Tb& tb);
+}  // namespace detail
 
 // Unsigned comparisons of a counter against an immediate.
 enum class Cond : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
@@ -129,9 +131,13 @@ class Tb : public detail::ActionSink {
   size_t size() const;  // guest bytes
   Insn insn(size_t i) const { return Insn(tb_, i); }
 
-  // For the engine and the QEMU plugin host.
-  detail::TbImpl* impl() const { return tb_; }
   static constexpr size_t kEntry = ~size_t{0};
+
+ private:
+  friend detail::TbImpl* detail::impl_of(const Tb& tb);
 };
+
+// The engine's view of a block (for the QEMU plugin host); not for plugins.
+inline detail::TbImpl* detail::impl_of(const Tb& tb) { return tb.tb_; }
 
 }  // namespace qplug

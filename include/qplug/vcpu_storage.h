@@ -33,6 +33,10 @@ extern constinit thread_local uint8_t* t_my_row;
 unsigned vcpus_seen();
 }  // namespace detail
 
+// How many vCPU indices have been used so far (the highest + 1): the range
+// to iterate over when reading every vCPU's value, e.g. in atexit.
+inline unsigned vcpu_count() { return detail::vcpus_seen(); }
+
 // One T per vCPU. T must be trivially copyable (rows are copied when threads
 // exit). Only 8-byte integral T can be the target of inline add/store.
 template <class T>
@@ -58,7 +62,7 @@ class PerVcpu {
   // Sum over every vCPU that ran (arithmetic T).
   T sum() const {
     T total{};
-    for (unsigned v = 0; v < detail::vcpus_seen(); ++v) total += get(v);
+    for (unsigned v = 0; v < vcpu_count(); ++v) total += get(v);
     return total;
   }
 

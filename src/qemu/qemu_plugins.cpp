@@ -22,11 +22,11 @@ bool QemuPlugins::instruments() const { return qemu::active(); }
 bool QemuPlugins::watches_syscalls() const { return qemu::active(); }
 
 void QemuPlugins::tb_trans(Tb& tb) {
-  qemu::translate_block(tb.impl()->insns, *tb.impl()->instr);
+  qemu::translate_block(detail::impl_of(tb)->insns, *detail::impl_of(tb)->instr);
   // QPLUG_SLOW_CALLBACKS=1 keeps every callback on the callout routine (for
   // measuring the difference, and as a fallback).
   static const bool slow = std::getenv("QPLUG_SLOW_CALLBACKS") != nullptr;
-  if (!slow) qemu::lower_fast_callbacks(*tb.impl()->instr);
+  if (!slow) qemu::lower_fast_callbacks(*detail::impl_of(tb)->instr);
 }
 
 void QemuPlugins::vcpu_init(unsigned vcpu) { qemu::vcpu_init(vcpu); }
