@@ -241,8 +241,11 @@ void dispatch_traced(ThreadState& ts) {
     const uint64_t args[6] = {ts.gpr[runtime::kRdi], ts.gpr[runtime::kRsi], ts.gpr[runtime::kRdx],
                               ts.gpr[runtime::kR10], ts.gpr[runtime::kR8],  ts.gpr[runtime::kR9]};
     const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
-    std::string line = cli::format_syscall_entry(getpid(), nr, args);
-    std::fputs(line.c_str(), R.log);
+    // No object with a destructor may live across dispatch_syscall: a
+    // thread's exit(2) unwinds this frame (pthread_exit), and a cleanup here
+    // made that unwind abort (the personality routine linked into qplug is
+    // not the unwinder's that pthread_exit loads).
+    std::fputs(cli::format_syscall_entry(getpid(), nr, args).c_str(), R.log);
     // These do not return (to print their result after): the line ends here.
     if (nr == SYS_execve || nr == SYS_execveat || nr == SYS_rt_sigreturn) std::fputs("\n", R.log);
     std::fflush(R.log);
