@@ -6,10 +6,12 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -448,6 +450,19 @@ void dispatch_syscall(ThreadState& ts) {
       }
       break;
     }
+    case SYS_uname:
+      ret = raw_syscall(nr, a1);
+      // -r (QEMU_UNAME): the kernel release the guest sees, as QEMU's
+      // qemu_uname_release (cut to the field's 65 bytes with its NUL).
+      if (ret == 0 && !R.options.uname_release.empty()) {
+        char release[sizeof(utsname::release)] = {};
+        std::memcpy(release, R.options.uname_release.data(),
+                    std::min(R.options.uname_release.size(), sizeof release - 1));
+        if (R.ctx.safe_copy(reinterpret_cast<void*>(a1 + offsetof(utsname, release)), release,
+                            sizeof release) != 0)
+          ret = -EFAULT;
+      }
+      break;
     case SYS_open:
     case SYS_openat: {
       uint64_t path_arg = nr == SYS_open ? a1 : a2;
