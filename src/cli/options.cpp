@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include "cli/option_values.h"
+
 namespace qplug::cli {
 namespace {
 
@@ -18,87 +20,65 @@ enum class OptId {
   kStrace,
   kLog,
   kLogFile,
+  kDfilter,
   kPlugin,
   kNoFollowExec,
   kLogAppend,
   kOneInsnPerTb,
-  kIgnored,  // qemu-x86_64 options with no meaning for a same-ISA translator
+  kUname,
+  kStackSize,
+  kCpu,
+  kPerfmap,
+  kRejected,  // qemu-x86_64 options qplug cannot honour: an error naming the option and why
 };
 
 struct OptionDef {
   std::string_view name;
   bool has_arg;
   OptId id;
+  std::string_view env = {};     // qemu-x86_64's environment variable for it
+  std::string_view reason = {};  // kRejected: why
 };
 
+// qemu-x86_64's table (linux-user/main.c) plus qplug's own options. Not read:
+// QEMU_VERSION (build scripts set it for other purposes, and QEMU would exit
+// on it). -g and QEMU_GDB are left to the gdb stub.
 constexpr std::array kOptionTable{
     OptionDef{"h", false, OptId::kHelp},
     OptionDef{"help", false, OptId::kHelp},
     OptionDef{"version", false, OptId::kVersion},
-    OptionDef{"E", true, OptId::kSetEnv},
-    OptionDef{"U", true, OptId::kUnsetEnv},
-    OptionDef{"0", true, OptId::kArgv0},
-    OptionDef{"L", true, OptId::kPrefix},
-    OptionDef{"strace", false, OptId::kStrace},
-    OptionDef{"d", true, OptId::kLog},
-    OptionDef{"D", true, OptId::kLogFile},
-    OptionDef{"plugin", true, OptId::kPlugin},
+    OptionDef{"L", true, OptId::kPrefix, "QEMU_LD_PREFIX"},
+    OptionDef{"s", true, OptId::kStackSize, "QEMU_STACK_SIZE"},
+    OptionDef{"cpu", true, OptId::kCpu, "QEMU_CPU"},
+    OptionDef{"E", true, OptId::kSetEnv, "QEMU_SET_ENV"},
+    OptionDef{"U", true, OptId::kUnsetEnv, "QEMU_UNSET_ENV"},
+    OptionDef{"0", true, OptId::kArgv0, "QEMU_ARGV0"},
+    OptionDef{"r", true, OptId::kUname, "QEMU_UNAME"},
+    OptionDef{"B", true, OptId::kRejected, "QEMU_GUEST_BASE",
+              "guest addresses are host addresses, there is no guest base"},
+    OptionDef{"R", true, OptId::kRejected, "QEMU_RESERVED_VA",
+              "the guest uses the host's address space, nothing is reserved for it"},
+    OptionDef{"t", true, OptId::kRejected, "QEMU_RTSIG_MAP",
+              "guest signals are host signals, real-time ones included"},
+    OptionDef{"d", true, OptId::kLog, "QEMU_LOG"},
+    OptionDef{"dfilter", true, OptId::kDfilter, "QEMU_DFILTER"},
+    OptionDef{"D", true, OptId::kLogFile, "QEMU_LOG_FILENAME"},
+    OptionDef{"one-insn-per-tb", false, OptId::kOneInsnPerTb, "QEMU_ONE_INSN_PER_TB"},
+    OptionDef{"singlestep", false, OptId::kOneInsnPerTb, "QEMU_SINGLESTEP"},  // before QEMU 8.1
+    OptionDef{"tb-size", true, OptId::kRejected, "QEMU_TB_SIZE",
+              "the code cache grows and is flushed as needed"},
+    OptionDef{"strace", false, OptId::kStrace, "QEMU_STRACE"},
+    OptionDef{"seed", true, OptId::kRejected, "QEMU_RAND_SEED",
+              "the guest's random bytes come from the host"},
+    OptionDef{"trace", true, OptId::kRejected, "QEMU_TRACE", "qplug has no trace events"},
+    OptionDef{"plugin", true, OptId::kPlugin, "QEMU_PLUGIN"},
+    OptionDef{"perfmap", false, OptId::kPerfmap, "QEMU_PERFMAP"},
+    OptionDef{"jitdump", false, OptId::kRejected, "QEMU_JITDUMP",
+              "not implemented; -perfmap writes perf's map"},
+    OptionDef{"p", true, OptId::kRejected, {}, "the page size is the host's"},
     OptionDef{"no-follow-exec", false, OptId::kNoFollowExec},
     OptionDef{"log-append", false, OptId::kLogAppend},
-    OptionDef{"s", true, OptId::kIgnored},
-    OptionDef{"B", true, OptId::kIgnored},
-    OptionDef{"R", true, OptId::kIgnored},
-    OptionDef{"cpu", true, OptId::kIgnored},
-    OptionDef{"seed", true, OptId::kIgnored},
-    OptionDef{"p", true, OptId::kIgnored},
-    OptionDef{"one-insn-per-tb", false, OptId::kOneInsnPerTb},
-    OptionDef{"singlestep", false, OptId::kOneInsnPerTb},  // its name before QEMU 8.1
 };
-
-struct LogItem {
-  std::string_view name;
-  std::string_view help;
-};
-
-// QEMU's whole qemu_log_items list is accepted so that scripts written for
-// qemu-x86_64 keep working even where qplug has nothing to log for an item.
-constexpr std::array kLogItems{
-    LogItem{"out_asm", "show generated host assembly code for each compiled TB"},
-    LogItem{"in_asm", "show target assembly code for each compiled TB"},
-    LogItem{"op", "show micro ops for each compiled TB"},
-    LogItem{"op_opt", "show micro ops after optimization"},
-    LogItem{"op_ind", "show micro ops before indirect lowering"},
-    LogItem{"op_plugin", "show micro ops before plugin injection"},
-    LogItem{"int", "show interrupts/exceptions in short format"},
-    LogItem{"exec", "show trace before each executed TB (lots of logs)"},
-    LogItem{"cpu", "show CPU registers before entering a TB (lots of logs)"},
-    LogItem{"fpu", "include FPU registers in the 'cpu' logging"},
-    LogItem{"mmu", "log MMU-related activities"},
-    LogItem{"pcall", "x86 only: show protected mode far calls/returns/exceptions"},
-    LogItem{"cpu_reset", "show CPU state before CPU resets"},
-    LogItem{"unimp", "log unimplemented functionality"},
-    LogItem{"guest_errors", "log when the guest OS does something invalid"},
-    LogItem{"page", "dump pages at beginning of user mode emulation"},
-    LogItem{"nochain",
-            "do not chain compiled TBs so that \"exec\" and \"cpu\" show complete traces"},
-    LogItem{"plugin", "output from TCG plugins"},
-    LogItem{"strace", "log every user-mode syscall, its input, and its result"},
-    LogItem{"tid", "open a separate log file per thread; filename must contain '%d'"},
-};
-
-std::string log_usage() {
-  std::string text = "Log items (comma separated):\n";
-  auto line = [&](std::string_view name, std::string_view help) {
-    std::string padded(name);
-    padded.resize(std::max<size_t>(padded.size(), 15), ' ');
-    text += padded + " " + std::string(help) + "\n";
-  };
-  for (const LogItem& item : kLogItems) line(item.name, item.help);
-  line("all", "enable all of the above");
-  line("trace:PATTERN", "enable trace events (accepted, ignored)");
-  text.pop_back();  // Error messages carry no trailing newline.
-  return text;
-}
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> parts;
@@ -277,42 +257,37 @@ class Parser {
 
   // qemu_str_to_log_mask(), with "help" answered as a successful exit.
   Result<void> log(std::string_view items, std::string_view source) {
-    for (std::string_view item : split(items, ',')) {
-      if (item == "help") return make_error(log_usage(), 0);
-      bool known = item == "all" || item.starts_with("trace:");
-      for (const LogItem& l : kLogItems) known = known || l.name == item;
-      if (!known) {
-        return make_error("qplug: " + std::string(source) + ": unknown log item '" +
-                          std::string(item) + "'");
-      }
-    }
+    if (auto r = detail::check_log_items(items, source); !r) return r;
     o_.log_items = std::string(items);
     return {};
   }
 
-  Result<void> set_env(std::string_view list) {
+  Result<void> set_env(std::string_view list, std::string_view source) {
     // QEMU splits on every comma, so a value can never contain one.
     for (std::string_view token : split(list, ',')) {
       if (token.find('=') == std::string_view::npos) {
-        return make_error("qplug: -E: '" + std::string(token) + "' is not of the form var=value");
+        return make_error("qplug: " + std::string(source) + ": '" + std::string(token) +
+                          "' is not of the form var=value");
       }
       o_.set_env.emplace_back(token);
     }
     return {};
   }
 
-  Result<void> unset_env(std::string_view list) {
+  Result<void> unset_env(std::string_view list, std::string_view source) {
     for (std::string_view token : split(list, ',')) {
       if (token.find('=') != std::string_view::npos) {
-        return make_error("qplug: -U: '" + std::string(token) + "' is not a variable name");
+        return make_error("qplug: " + std::string(source) + ": '" + std::string(token) +
+                          "' is not a variable name");
       }
       o_.unset_env.emplace_back(token);
     }
     return {};
   }
 
-  Result<void> option(OptId id, std::string_view value) {
-    switch (id) {
+  // `source` names the option as the user gave it ("-E", or "QEMU_SET_ENV").
+  Result<void> option(const OptionDef& def, std::string_view value, std::string_view source) {
+    switch (def.id) {
       case OptId::kHelp:
         o_.help = true;
         return {};
@@ -320,9 +295,9 @@ class Parser {
         o_.version = true;
         return {};
       case OptId::kSetEnv:
-        return set_env(value);
+        return set_env(value, source);
       case OptId::kUnsetEnv:
-        return unset_env(value);
+        return unset_env(value, source);
       case OptId::kArgv0:
         o_.argv0 = std::string(value);
         o_.argv0_set = true;
@@ -334,12 +309,19 @@ class Parser {
         o_.strace = true;
         return {};
       case OptId::kLog:
-        return log(value, "-d");
+        return log(value, source);
       case OptId::kLogFile:
         o_.log_file = std::string(value);
         return {};
+      case OptId::kDfilter: {
+        auto ranges = detail::parse_dfilter(value, source);
+        if (!ranges) return ranges.error();
+        o_.dfilter = std::move(*ranges);
+        o_.dfilter_spec = std::string(value);
+        return {};
+      }
       case OptId::kPlugin:
-        return plugin(value, "-plugin");
+        return plugin(value, source);
       case OptId::kNoFollowExec:
         o_.follow_exec = false;
         return {};
@@ -349,8 +331,23 @@ class Parser {
       case OptId::kOneInsnPerTb:
         o_.one_insn_per_tb = true;
         return {};
-      case OptId::kIgnored:
+      case OptId::kUname:
+        o_.uname_release = std::string(value);
         return {};
+      case OptId::kStackSize: {
+        auto size = detail::parse_stack_size(value, source);
+        if (!size) return size.error();
+        o_.stack_size = *size;
+        return {};
+      }
+      case OptId::kCpu:
+        return detail::check_cpu(value, source);
+      case OptId::kPerfmap:
+        o_.perfmap = true;
+        return {};
+      case OptId::kRejected:
+        return make_error("qplug: " + std::string(source) + ": not supported (" +
+                          std::string(def.reason) + ")");
     }
     return {};
   }
@@ -361,6 +358,17 @@ class Parser {
   Options& o_;
 };
 
+// What QEMU checks once every option is known (qemu_set_log_filename_flags).
+Result<Options> check_combination(Options& options) {
+  if (options.help || options.version || options.plugin_help) return std::move(options);
+  const bool per_thread = has_log_item(options.log_items, "tid");
+  if (per_thread || !options.log_file.empty()) {
+    if (auto r = detail::check_log_file_template(options.log_file, per_thread); !r)
+      return r.error();
+  }
+  return std::move(options);
+}
+
 }  // namespace
 
 Result<Options> parse_command_line(int argc, const char* const* argv,
@@ -368,20 +376,29 @@ Result<Options> parse_command_line(int argc, const char* const* argv,
   Options options;
   Parser parser(options);
 
-  // The environment is applied first so that the command line overrides it,
-  // and QEMU_PLUGIN's plugin comes before the command line's, as in QEMU.
-  if (auto v = env_lookup(environ, "QEMU_LD_PREFIX")) options.interp_prefix = std::string(*v);
-  if (auto v = env_lookup(environ, "QEMU_LOG")) {
-    if (auto r = parser.log(*v, "QEMU_LOG"); !r) return r.error();
+  // The environment is applied first, in qemu-x86_64's table order, so that
+  // the command line overrides it, and QEMU_PLUGIN's plugin comes before the
+  // command line's, as in QEMU. A variable for an option qplug cannot honour
+  // may be set for qemu-x86_64's sake: a warning, and the run goes on.
+  for (const OptionDef& def : kOptionTable) {
+    if (def.env.empty()) continue;
+    const auto v = env_lookup(environ, def.env);
+    if (!v) continue;
+    if (def.id == OptId::kRejected) {
+      options.warnings.push_back("qplug: warning: " + std::string(def.env) +
+                                 " ignored: not supported (" + std::string(def.reason) + ")");
+      continue;
+    }
+    if (auto r = parser.option(def, *v, def.env); !r) {
+      // A model qemu-x86_64 has and qplug has not: the host's CPU runs the code.
+      if (def.id == OptId::kCpu && r.error().exit_status != 0) {
+        options.warnings.push_back("qplug: warning: " + r.error().message.substr(7) + "; ignored");
+        continue;
+      }
+      return r.error();
+    }
   }
-  if (auto v = env_lookup(environ, "QEMU_LOG_FILENAME")) options.log_file = std::string(*v);
-  if (env_lookup(environ, "QEMU_STRACE")) options.strace = true;
-  if (env_lookup(environ, "QEMU_ONE_INSN_PER_TB") || env_lookup(environ, "QEMU_SINGLESTEP"))
-    options.one_insn_per_tb = true;
-  if (auto v = env_lookup(environ, "QEMU_PLUGIN")) {
-    if (auto r = parser.plugin(*v, "QEMU_PLUGIN"); !r) return r.error();
-  }
-  if (parser.finished()) return options;
+  if (parser.finished()) return check_combination(options);
 
   int i = 1;
   while (i < argc) {
@@ -405,7 +422,7 @@ Result<Options> parse_command_line(int argc, const char* const* argv,
       }
       value = argv[i++];
     }
-    if (auto r = parser.option(def->id, value); !r) return r.error();
+    if (auto r = parser.option(*def, value, "-" + std::string(name)); !r) return r.error();
     // qemu-x86_64 acts on these at once, so later arguments are never looked at.
     if (parser.finished()) return options;
   }
@@ -413,7 +430,7 @@ Result<Options> parse_command_line(int argc, const char* const* argv,
   if (i >= argc) return make_error("qplug: no program given (try 'qplug -h')");
   options.program = argv[i];
   options.guest_argv.assign(argv + i, argv + argc);
-  return options;
+  return check_combination(options);
 }
 
 std::vector<std::string> options_to_args(const Options& options) {
@@ -429,6 +446,10 @@ std::vector<std::string> options_to_args(const Options& options) {
   if (options.strace) args.emplace_back("-strace");
   if (!options.log_items.empty()) add("-d", options.log_items);
   if (!options.log_file.empty()) add("-D", options.log_file);
+  if (!options.dfilter_spec.empty()) add("-dfilter", options.dfilter_spec);
+  if (!options.uname_release.empty()) add("-r", options.uname_release);
+  if (options.stack_size != 0) add("-s", std::to_string(options.stack_size));
+  if (options.perfmap) args.emplace_back("-perfmap");
   for (const PluginSpec& plugin : options.plugins) {
     std::string spec = "file=" + escape_opt_value(plugin.path);
     for (const std::string& arg : plugin.args) {
@@ -455,7 +476,14 @@ std::vector<std::string> options_to_args(const Options& options) {
 
 bool has_log_item(std::string_view items, std::string_view item) {
   for (std::string_view i : split(items, ','))
-    if (i == item || i == "all") return true;
+    if (i == item || (i == "all" && item != "tid")) return true;
+  return false;
+}
+
+bool in_dfilter(const Options& options, uint64_t pc) {
+  if (options.dfilter.empty()) return true;
+  for (const AddressRange& r : options.dfilter)
+    if (pc >= r.first && pc <= r.last) return true;
   return false;
 }
 
@@ -472,33 +500,37 @@ plugins as qemu-x86_64 runs them. Options may also be written --option.
     text += tool.loads_so_plugins ? "\n" : "\n(this tool loads no .so plugins)\n";
   }
   return text + R"(
-Options:
+Options: (in parentheses, the environment variable that does the same)
   -h, -help              print this help and exit
   -version               print the version and exit
-  -plugin file=F[,k=v]   load plugin F and pass it k=v ('-plugin help' for details)
-  -d item[,item...]      log the given items, e.g. plugin,strace ('-d help' lists them)
-  -D logfile             write the log to logfile instead of stderr
-  -strace                log every system call and its result
-  -E var=value[,...]     set environment variables for the program
-  -U var[,...]           remove variables from the program's environment
-  -0 argv0               hand argv0 to the program as its argv[0]
-  -L path                set the ELF interpreter prefix to path
+  -plugin file=F[,k=v]   load plugin F and pass it k=v ('-plugin help') (QEMU_PLUGIN)
+  -d item[,item...]      log the given items, e.g. plugin,strace ('-d help') (QEMU_LOG)
+  -D logfile             log to logfile, not stderr; %d: the pid, or the tid with -d tid
+                         (QEMU_LOG_FILENAME)
+  -dfilter range[,...]   in_asm, out_asm, exec and cpu only log pcs in the ranges:
+                         start+size, end-size or first..last (QEMU_DFILTER)
+  -strace                log every system call and its result (QEMU_STRACE)
+  -E var=value[,...]     set environment variables for the program (QEMU_SET_ENV)
+  -U var[,...]           remove variables from the program's environment (QEMU_UNSET_ENV)
+  -0 argv0               hand argv0 to the program as its argv[0] (QEMU_ARGV0)
+  -L path                set the ELF interpreter prefix to path (QEMU_LD_PREFIX)
+  -r release             uname(2) reports this kernel release (QEMU_UNAME)
+  -s size                initial stack size in bytes, k or M suffix (QEMU_STACK_SIZE)
+  -cpu model             host or max: the code runs on the host's CPU ('-cpu help') (QEMU_CPU)
+  -one-insn-per-tb       one guest instruction per block, for plugins (QEMU_ONE_INSN_PER_TB);
+                         -singlestep and QEMU_SINGLESTEP are its old names
+  -perfmap               name translated code in /tmp/perf-PID.map for perf (QEMU_PERFMAP)
   -no-follow-exec        do not translate programs started by execve (qplug only)
   -log-append            append to the -D file instead of truncating it (qplug only)
-  -one-insn-per-tb       translate one guest instruction per block, so that plugins
-                         see single-instruction blocks; -singlestep is its old name
-  -s size, -B address, -R size, -cpu model, -seed n, -p pagesize
-                         accepted for compatibility with qemu-x86_64, and ignored
+  -B, -R, -t, -tb-size, -seed, -trace, -jitdump, -p
+                         not supported, an error; their variables are a warning, ignored:
+                         QEMU_GUEST_BASE, QEMU_RESERVED_VA, QEMU_RTSIG_MAP, QEMU_TB_SIZE,
+                         QEMU_RAND_SEED, QEMU_TRACE, QEMU_JITDUMP
+Options override variables; a variable for an option without argument counts when set.
 
-Environment (options on the command line take precedence):
-  QEMU_PLUGIN=spec       like -plugin; loaded before command-line plugins
-  QEMU_LOG=items         like -d
-  QEMU_LOG_FILENAME=file like -D
-  QEMU_STRACE            like -strace, whatever its value
-  QEMU_ONE_INSN_PER_TB   like -one-insn-per-tb, whatever its value (also QEMU_SINGLESTEP)
-  QEMU_LD_PREFIX=path    like -L
-  QPLUG_STATS            at exit, print translation and code cache statistics (qplug only)
-  QPLUG_PERF_MAP=1       name translated code in /tmp/perf-PID.map for perf (qplug only)
+qplug's own variables:
+  QPLUG_STATS            at exit, print translation and code cache statistics
+  QPLUG_PERF_MAP=1       as -perfmap
 )";
 }
 

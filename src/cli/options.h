@@ -15,6 +15,12 @@ struct PluginSpec {
   std::vector<std::string> args;  // "key=value" strings, in order
 };
 
+// An address range of -dfilter, both ends included.
+struct AddressRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
 struct Options {
   std::string program;                  // the guest program path
   std::vector<std::string> guest_argv;  // argv[0..] handed to the guest
@@ -25,7 +31,12 @@ struct Options {
   std::string interp_prefix;          // -L path
   bool strace = false;                // -strace
   std::string log_items;              // -d item[,...]  ("plugin", "strace", ... QEMU's names)
-  std::string log_file;               // -D file
+  std::string log_file;               // -D file ("%d": the process id, with -d tid the thread's)
+  std::string dfilter_spec;           // -dfilter as given
+  std::vector<AddressRange> dfilter;  // its ranges: in_asm, out_asm, exec, cpu log only these pcs
+  std::string uname_release;          // -r: what uname(2) says the kernel release is
+  uint64_t stack_size = 0;            // -s: the initial stack's size (0: from RLIMIT_STACK)
+  bool perfmap = false;               // -perfmap: /tmp/perf-PID.map (as QPLUG_PERF_MAP=1)
   std::vector<PluginSpec> plugins;    // -plugin (same path twice = args appended)
   bool follow_exec = true;            // -no-follow-exec turns off (qplug-specific)
   bool log_append = false;            // -log-append: followed children share the -D file
@@ -40,13 +51,17 @@ struct Options {
 // "qplug: -plugin: missing earlier '-plugin file=' option", exit status 1.
 // Options may be given as -opt or --opt; "--" ends options. The first
 // non-option argument is the program; everything after it goes to the guest.
-// The environment variable QEMU_PLUGIN (if set) adds a plugin as QEMU does;
-// QEMU_STRACE, QEMU_LOG, QEMU_LOG_FILENAME, QEMU_LD_PREFIX likewise.
+// The QEMU_* environment variables of qemu-x86_64's options are read first,
+// as QEMU reads them (QEMU_PLUGIN adds a plugin, QEMU_SET_ENV variables...);
+// a variable for an option qplug rejects is a warning, not an error.
 Result<Options> parse_command_line(int argc, const char* const* argv,
                                    const std::vector<std::string>& environ);
 
-// True if the -d list `items` names `item` ("all" names every item).
+// True if the -d list `items` names `item` ("all" names every item but tid).
 bool has_log_item(std::string_view items, std::string_view item);
+
+// True if the -dfilter ranges let `pc` be logged (no ranges: every pc).
+bool in_dfilter(const Options& options, uint64_t pc);
 
 // Rebuilds an argument vector that reproduces `options` minus the program and
 // its arguments, for re-executing qplug on a guest execve.

@@ -93,11 +93,12 @@ Result<void> check_elf_header(const std::string& path, const uint8_t* bytes, siz
 // AT_CLKTCK, AT_PLATFORM, AT_EXECFN, AT_SYSINFO_EHDR (host's vDSO, passed
 // through), AT_MINSIGSTKSZ, AT_NULL), the strings and the 16 random bytes.
 // Maps a fresh stack region (size from RLIMIT_STACK, at least 8 MiB, at most
-// 256 MiB; grows down) and returns the initial guest %rsp.
+// 256 MiB, or the request's; grows down) and returns the initial guest %rsp.
 struct StackRequest {
   std::vector<std::string> argv;
   std::vector<std::string> envp;
-  std::string execfn;  // AT_EXECFN string (the program path as given)
+  std::string execfn;       // AT_EXECFN string (the program path as given)
+  uint64_t stack_size = 0;  // -s: the mapping's size instead of RLIMIT_STACK's
 };
 Result<uint64_t> build_initial_stack(const GuestProgram& program, const StackRequest& request);
 

@@ -75,7 +75,7 @@ class Writer {
 
 Result<InitialStack> build_initial_stack_ex(const GuestProgram& program,
                                             const StackRequest& request) {
-  const uint64_t size = stack_size();
+  const uint64_t size = request.stack_size ? detail::page_up(request.stack_size) : stack_size();
   // Like the kernel, strings may use at most a quarter of the stack limit.
   uint64_t strings = sizeof(uint64_t) + request.execfn.size() + 1;
   for (const auto* list : {&request.argv, &request.envp}) {

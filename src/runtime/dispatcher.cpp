@@ -39,8 +39,9 @@ Dispatcher::Dispatcher() {
   log_exec_ = cli::has_log_item(rt().options.log_items, "exec");
   log_cpu_ = cli::has_log_item(rt().options.log_items, "cpu");
   no_chaining_ = cli::has_log_item(rt().options.log_items, "nochain");
-  // QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
-  if (const char* v = std::getenv("QPLUG_PERF_MAP"); v && *v == '1') {
+  // -perfmap or QPLUG_PERF_MAP=1: name each block after its guest pc for `perf report`.
+  const char* perf_map_env = std::getenv("QPLUG_PERF_MAP");
+  if (rt().options.perfmap || (perf_map_env && *perf_map_env == '1')) {
     char path[64];
     std::snprintf(path, sizeof path, "/tmp/perf-%d.map", getpid());
     perf_map_ = std::fopen(path, "w");
@@ -188,8 +189,11 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
     std::exit(1);
   }
   rt().cache.commit(space, st.size, st.cold_size);
-  if (log_guest_code_) log_guest_code(rt().log, insns, decoder_);
-  if (log_host_code_) log_host_code(rt().log, *b, decoder_);
+  // -dfilter: by the block's first pc, as QEMU filters its TB logs.
+  if ((log_guest_code_ || log_host_code_) && cli::in_dfilter(rt().options, pc)) {
+    if (log_guest_code_) log_guest_code(rt().log, insns, decoder_);
+    if (log_host_code_) log_host_code(rt().log, *b, decoder_);
+  }
   if (perf_map_) {
     std::fprintf(perf_map_, "%lx %x guest_%lx\n", reinterpret_cast<unsigned long>(b->hot_code),
                  b->host_size, static_cast<unsigned long>(pc));
@@ -652,8 +656,10 @@ void Dispatcher::run(ThreadState& ts) {
         b = block_for(ts.rip);
       }
       ts.jump_target = reinterpret_cast<uint64_t>(b->body);
-      if (log_exec_) log_block_entry(ts, *b);
-      if (log_cpu_) log_cpu_state(ts);
+      if ((log_exec_ || log_cpu_) && cli::in_dfilter(rt().options, b->guest_pc)) {
+        if (log_exec_) log_block_entry(ts, *b);
+        if (log_cpu_) log_cpu_state(ts);
+      }
       __atomic_store_n(&ts.in_cache, true, __ATOMIC_RELEASE);  // see code_cache.h
     }
     ts.exit_reason = ExitReason::kNone;

@@ -192,10 +192,11 @@ int run_tool(int argc, char** argv, Tool& tool) {
   });
   std::vector<std::string> env_in;
   for (char** e = environ; *e; ++e) env_in.emplace_back(*e);
-  Result<cli::Options> parsed = cli::parse_command_line(argc, argv, env_in);
   // A followed child gets every option on its command line; QEMU_* variables
-  // in the guest's environment would add the same plugin twice.
-  if (parsed && parsed->log_append) parsed = cli::parse_command_line(argc, argv, {});
+  // in the guest's environment would add the same plugin twice, or warn and
+  // fail again about what the first process already said.
+  Result<cli::Options> parsed = cli::parse_command_line(argc, argv, {});
+  if (!parsed || !parsed->log_append) parsed = cli::parse_command_line(argc, argv, env_in);
   if (!parsed) {
     if (parsed.error().exit_status == 0) {  // -d help: the list of log items
       std::printf("%s\n", parsed.error().message.c_str());
@@ -237,11 +238,27 @@ int run_tool(int argc, char** argv, Tool& tool) {
   // what another wrote. Without -D, the log is qplug's own copy of stderr:
   // programs such as coreutils close fd 2 before exiting, and plugins print
   // their results after that. Either way the descriptor is qplug's (fds.h).
+  // -d tid: a file per thread, opened by each thread (log_stream.h); else a
+  // "%d" in the name is the process id, as in QEMU.
   int log_fd;
-  if (!o.log_file.empty()) {
-    log_fd = open(o.log_file.c_str(),
+  if (cli::has_log_item(o.log_items, "tid")) {
+    log_fd = -1;
+    // The main thread's file at once: a name that cannot be opened is one
+    // error now, not logs lost later.
+    std::string name = o.log_file;
+    name.replace(name.find("%d"), 2, std::to_string(gettid()));
+    const int fd =
+        open(name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (o.log_append ? 0 : O_TRUNC), 0666);
+    if (fd < 0) fail(make_error("qplug: -D " + name + ": " + std::strerror(errno)));
+    close(fd);
+    if (FILE* log = runtime::open_per_thread_log_stream(o.log_file, o.log_append)) R.log = log;
+  } else if (!o.log_file.empty()) {
+    std::string name = o.log_file;
+    if (const size_t d = name.find("%d"); d != std::string::npos)
+      name.replace(d, 2, std::to_string(getpid()));
+    log_fd = open(name.c_str(),
                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (o.log_append ? 0 : O_TRUNC), 0666);
-    if (log_fd < 0) fail(make_error("qplug: -D " + o.log_file + ": " + std::strerror(errno)));
+    if (log_fd < 0) fail(make_error("qplug: -D " + name + ": " + std::strerror(errno)));
   } else {
     log_fd = fcntl(2, F_DUPFD_CLOEXEC, 0);
   }
@@ -278,6 +295,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
   if (o.argv0_set) stack.argv[0] = o.argv0;
   stack.envp = std::move(guest_env);
   stack.execfn = o.program;
+  stack.stack_size = o.stack_size;
   Result<uint64_t> sp = loader::build_initial_stack(R.program, stack);
   if (!sp) fail(sp.error());
   R.options = std::move(o);

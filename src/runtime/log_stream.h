@@ -9,11 +9,16 @@
 #pragma once
 
 #include <cstdio>
+#include <string>
 
 namespace qplug::runtime {
 
 // A stream writing to `fd` (which it owns and closes), or nullptr.
 FILE* open_log_stream(int fd);
+// -d tid: a stream writing each thread's lines to its own file, named after
+// `file_template` with its "%d" replaced by the thread id; truncated when
+// first opened unless `append` (a followed execve's new image).
+FILE* open_per_thread_log_stream(const std::string& file_template, bool append);
 // Writes the calling thread's unfinished line, if any (before the process
 // ends or execs: nothing more may come to finish it).
 void flush_log_line();

@@ -32,7 +32,7 @@ case $mode in
     mapfile -t options < <(printf '%s\n' "$help" |
       awk '/^Options:/ { on = 1; next } /^[^ ]/ { on = 0 } on && /^  -/' |
       tr ' ,' '\n\n' | grep -E '^-[A-Za-z0-9]' | sort -u)
-    mapfile -t variables < <(printf '%s\n' "$help" | grep -oE '(QEMU|QPLUG)_[A-Z_]+' | sort -u)
+    mapfile -t variables < <(printf '%s\n' "$help" | grep -oE '(QEMU|QPLUG)_[A-Z0-9_]+' | sort -u)
     ((${#options[@]} >= 20)) || { echo "FAIL: only ${#options[@]} options found in -h"; exit 1; }
     # The man page as a reader sees it (groff's \- becomes '-' with -Tascii).
     rendered=$(groff -man -Tascii -P-cbou -rLL=200n "$man_page" 2>/dev/null)

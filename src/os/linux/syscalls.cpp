@@ -6,10 +6,12 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -241,8 +243,11 @@ void dispatch_traced(ThreadState& ts) {
     const uint64_t args[6] = {ts.gpr[runtime::kRdi], ts.gpr[runtime::kRsi], ts.gpr[runtime::kRdx],
                               ts.gpr[runtime::kR10], ts.gpr[runtime::kR8],  ts.gpr[runtime::kR9]};
     const long nr = static_cast<long>(ts.gpr[runtime::kRax]);
-    std::string line = cli::format_syscall_entry(getpid(), nr, args);
-    std::fputs(line.c_str(), R.log);
+    // No object with a destructor may live across dispatch_syscall: a
+    // thread's exit(2) unwinds this frame (pthread_exit), and a cleanup here
+    // made that unwind abort (the personality routine linked into qplug is
+    // not the unwinder's that pthread_exit loads).
+    std::fputs(cli::format_syscall_entry(getpid(), nr, args).c_str(), R.log);
     // These do not return (to print their result after): the line ends here.
     if (nr == SYS_execve || nr == SYS_execveat || nr == SYS_rt_sigreturn) std::fputs("\n", R.log);
     std::fflush(R.log);
@@ -445,6 +450,19 @@ void dispatch_syscall(ThreadState& ts) {
       }
       break;
     }
+    case SYS_uname:
+      ret = raw_syscall(nr, a1);
+      // -r (QEMU_UNAME): the kernel release the guest sees, as QEMU's
+      // qemu_uname_release (cut to the field's 65 bytes with its NUL).
+      if (ret == 0 && !R.options.uname_release.empty()) {
+        char release[sizeof(utsname::release)] = {};
+        std::memcpy(release, R.options.uname_release.data(),
+                    std::min(R.options.uname_release.size(), sizeof release - 1));
+        if (R.ctx.safe_copy(reinterpret_cast<void*>(a1 + offsetof(utsname, release)), release,
+                            sizeof release) != 0)
+          ret = -EFAULT;
+      }
+      break;
     case SYS_open:
     case SYS_openat: {
       uint64_t path_arg = nr == SYS_open ? a1 : a2;

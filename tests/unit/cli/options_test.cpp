@@ -52,7 +52,9 @@ std::string describe(const Options& o) {
   s << "argv0=<" << o.argv0 << "> argv0_set=" << o.argv0_set << " prefix=<" << o.interp_prefix
     << "> strace=" << o.strace << " log=<" << o.log_items << "> log_file=<" << o.log_file
     << "> follow_exec=" << o.follow_exec << " help=" << o.help << " version=" << o.version
-    << " plugin_help=" << o.plugin_help << " plugins=";
+    << " plugin_help=" << o.plugin_help << " dfilter=<" << o.dfilter_spec << "> uname=<"
+    << o.uname_release << "> stack=" << o.stack_size << " perfmap=" << o.perfmap
+    << " one_insn=" << o.one_insn_per_tb << " plugins=";
   for (const PluginSpec& p : o.plugins) {
     s << "{<" << p.path << ">";
     list("", p.args);
@@ -112,10 +114,11 @@ TEST_CASE("each option") {
 
   // The last -d wins, as in QEMU.
   CHECK(parse_ok({"-d", "exec", "-d", "cpu,nochain", "p"}).log_items == "cpu,nochain");
-  for (const char* item : {"plugin", "strace", "in_asm", "out_asm", "exec", "cpu", "page",
-                           "nochain", "unimp", "guest_errors", "all", "trace:foo*"}) {
+  for (const char* item :
+       {"plugin", "strace", "in_asm", "out_asm", "exec", "cpu", "nochain", "all"}) {
     CHECK(parse_ok({"-d", item, "p"}).log_items == item);
   }
+  CHECK(parse_ok({"-d", "tid", "-D", "log.%d", "p"}).log_items == "tid");
 }
 
 TEST_CASE("double-dash spellings") {
@@ -126,13 +129,6 @@ TEST_CASE("double-dash spellings") {
   CHECK(!o.follow_exec);
   CHECK(parse_ok({"--help"}).help);
   CHECK(parse_ok({"--version"}).version);
-}
-
-TEST_CASE("ignored qemu-x86_64 options") {
-  Options o = parse_ok(
-      {"-s", "8M", "-B", "0x10000", "-R", "1G", "-cpu", "max", "-seed", "1", "-p", "4096", "prog"});
-  CHECK(o.program == "prog");
-  CHECK(describe(o) == describe(parse_ok({"prog"})));
 }
 
 TEST_CASE("one instruction per block: both spellings, the environment, and followed children") {
@@ -166,7 +162,8 @@ TEST_CASE("command line errors") {
   CHECK(parse_error({"-", "prog"}) == "qplug: unknown option '-' (try 'qplug -h')");
   CHECK(parse_error({"-E"}) == "qplug: option '-E' needs an argument");
   CHECK(parse_error({"--plugin"}) == "qplug: option '--plugin' needs an argument");
-  for (const char* opt : {"-U", "-0", "-L", "-d", "-D", "-s", "-B", "-R", "-cpu", "-seed", "-p"}) {
+  for (const char* opt : {"-U", "-0", "-L", "-d", "-D", "-s", "-B", "-R", "-cpu", "-seed", "-p",
+                          "-r", "-dfilter", "-t", "-tb-size", "-trace"}) {
     CHECK(parse_error({opt}) == std::string("qplug: option '") + opt + "' needs an argument");
   }
   CHECK(parse_error({"-E", "A=1,B", "p"}) == "qplug: -E: 'B' is not of the form var=value");
@@ -185,9 +182,13 @@ TEST_CASE("-d help lists the log items and exits successfully") {
   const std::string& text = r.error().message;
   CHECK(text.starts_with("Log items (comma separated):\n"));
   CHECK(text.back() != '\n');
-  for (const char* item : {"plugin", "strace", "in_asm", "out_asm", "exec", "cpu", "page",
-                           "nochain", "unimp", "guest_errors"}) {
+  for (const char* item :
+       {"plugin", "strace", "in_asm", "out_asm", "exec", "cpu", "nochain", "tid", "all"}) {
     CHECK_MESSAGE(text.find(std::string("\n") + item + " ") != std::string::npos, item);
+  }
+  // Only what qplug logs.
+  for (const char* item : {"op", "page", "unimp", "guest_errors", "trace:"}) {
+    CHECK_MESSAGE(text.find(std::string("\n") + item) == std::string::npos, item);
   }
   CHECK(parse({"-d", "plugin,help", "prog"}).error().exit_status == 0);
 }
@@ -359,24 +360,51 @@ TEST_CASE("usage text") {
                           "-strace",
                           "-d",
                           "-D",
+                          "-dfilter",
                           "-plugin",
                           "-no-follow-exec",
+                          "-log-append",
                           "-s",
-                          "-B",
-                          "-R",
+                          "-r",
                           "-cpu",
-                          "-seed",
-                          "-p",
+                          "-perfmap",
                           "-one-insn-per-tb",
                           "-singlestep",
+                          "-B",
+                          "-R",
+                          "-t",
+                          "-tb-size",
+                          "-seed",
+                          "-trace",
+                          "-jitdump",
+                          "-p",
                           "QEMU_PLUGIN",
                           "QEMU_LOG",
                           "QEMU_LOG_FILENAME",
+                          "QEMU_DFILTER",
                           "QEMU_STRACE",
-                          "QEMU_LD_PREFIX"}) {
+                          "QEMU_LD_PREFIX",
+                          "QEMU_SET_ENV",
+                          "QEMU_UNSET_ENV",
+                          "QEMU_ARGV0",
+                          "QEMU_UNAME",
+                          "QEMU_STACK_SIZE",
+                          "QEMU_CPU",
+                          "QEMU_ONE_INSN_PER_TB",
+                          "QEMU_SINGLESTEP",
+                          "QEMU_PERFMAP",
+                          "QEMU_GUEST_BASE",
+                          "QEMU_RESERVED_VA",
+                          "QEMU_RTSIG_MAP",
+                          "QEMU_TB_SIZE",
+                          "QEMU_RAND_SEED",
+                          "QEMU_TRACE",
+                          "QEMU_JITDUMP"}) {
     bool listed = false;
-    for (const char* after : {" ", ",", "=", "\n"}) {
-      listed = listed || text.find(std::string(" ") + opt + after) != std::string::npos;
+    for (const char* before : {" ", "("}) {
+      for (const char* after : {" ", ",", "=", "\n", ")", ";"}) {
+        listed = listed || text.find(before + std::string(opt) + after) != std::string::npos;
+      }
     }
     CHECK_MESSAGE(listed, opt);
   }
@@ -404,6 +432,8 @@ TEST_CASE("options_to_args round-trips parsed command lines") {
       {"-plugin", "./a,,b.so,out=x,,y,arg=z,arg=k=v,arg=arg=w,flag,noflag,arg=on,=e", "p"},
       {"-plugin", "file=a.so,x=1,file=b.so,y=,file=a.so,z=3", "-plugin", "c.so", "prog"},
       {"-plugin", "a.so,help=on,file=on,id=q,arg=arg=on", "p"},
+      {"-dfilter", "0x10+4,1..2", "-r", "6.0-x", "-s", "64k", "-perfmap", "-one-insn-per-tb", "p"},
+      {"-d", "tid,plugin", "-D", "/tmp/log.%d", "p"},
   };
   for (const Strings& cl : command_lines) {
     CAPTURE(cl.size());
@@ -425,7 +455,7 @@ TEST_CASE("options_to_args round-trips generated options") {
     }
     return s;
   };
-  const Strings log_items{"plugin", "strace,plugin", "in_asm,out_asm,nochain", "all", "trace:x"};
+  const Strings log_items{"plugin", "strace,plugin", "in_asm,out_asm,nochain", "all", "exec,cpu"};
   for (int iteration = 0; iteration < 500; ++iteration) {
     CAPTURE(iteration);
     Options o;
@@ -441,6 +471,12 @@ TEST_CASE("options_to_args round-trips generated options") {
     o.log_items = pick(2) ? log_items[pick(log_items.size())] : "";
     o.log_file = pick(2) ? text(6, "") : "";
     o.follow_exec = pick(2) == 0;
+    if (pick(3) == 0)
+      o.dfilter_spec = std::to_string(pick(100)) + ".." + std::to_string(100 + pick(9));
+    if (pick(3) == 0) o.uname_release = "x" + text(6, "");
+    if (pick(3) == 0) o.stack_size = 4096 * (1 + pick(100));
+    o.perfmap = pick(2) == 0;
+    o.one_insn_per_tb = pick(2) == 0;
     for (size_t n = pick(4); n > 0; --n) {
       PluginSpec p{"lib" + std::to_string(o.plugins.size()) + text(5, ""), {}};
       for (size_t m = pick(5); m > 0; --m) {
