@@ -22,6 +22,7 @@ enum class OptId {
   kNoFollowExec,
   kLogAppend,
   kOneInsnPerTb,
+  kGdb,
   kIgnored,  // qemu-x86_64 options with no meaning for a same-ISA translator
 };
 
@@ -53,6 +54,7 @@ constexpr std::array kOptionTable{
     OptionDef{"p", true, OptId::kIgnored},
     OptionDef{"one-insn-per-tb", false, OptId::kOneInsnPerTb},
     OptionDef{"singlestep", false, OptId::kOneInsnPerTb},  // its name before QEMU 8.1
+    OptionDef{"g", true, OptId::kGdb},
 };
 
 struct LogItem {
@@ -290,6 +292,19 @@ class Parser {
     return {};
   }
 
+  // A TCP port (1-65535) or, as QEMU also takes, the path of a Unix socket.
+  Result<void> gdb(std::string_view value, std::string_view source) {
+    bool digits = !value.empty();
+    for (char c : value) digits = digits && c >= '0' && c <= '9';
+    if (value.empty() || (digits && (value.size() > 5 || std::stoi(std::string(value)) == 0 ||
+                                     std::stoi(std::string(value)) > 65535))) {
+      return make_error("qplug: " + std::string(source) + ": '" + std::string(value) +
+                        "' is not a TCP port (1-65535) or a socket path");
+    }
+    o_.gdb = std::string(value);
+    return {};
+  }
+
   Result<void> set_env(std::string_view list) {
     // QEMU splits on every comma, so a value can never contain one.
     for (std::string_view token : split(list, ',')) {
@@ -349,6 +364,8 @@ class Parser {
       case OptId::kOneInsnPerTb:
         o_.one_insn_per_tb = true;
         return {};
+      case OptId::kGdb:
+        return gdb(value, "-g");
       case OptId::kIgnored:
         return {};
     }
@@ -378,6 +395,9 @@ Result<Options> parse_command_line(int argc, const char* const* argv,
   if (env_lookup(environ, "QEMU_STRACE")) options.strace = true;
   if (env_lookup(environ, "QEMU_ONE_INSN_PER_TB") || env_lookup(environ, "QEMU_SINGLESTEP"))
     options.one_insn_per_tb = true;
+  if (auto v = env_lookup(environ, "QEMU_GDB")) {
+    if (auto r = parser.gdb(*v, "QEMU_GDB"); !r) return r.error();
+  }
   if (auto v = env_lookup(environ, "QEMU_PLUGIN")) {
     if (auto r = parser.plugin(*v, "QEMU_PLUGIN"); !r) return r.error();
   }
@@ -487,6 +507,8 @@ Options:
   -log-append            append to the -D file instead of truncating it (qplug only)
   -one-insn-per-tb       translate one guest instruction per block, so that plugins
                          see single-instruction blocks; -singlestep is its old name
+  -g port                wait for gdb to connect on TCP port (or a Unix socket path)
+                         before the first instruction: gdb's `target remote :port`
   -s size, -B address, -R size, -cpu model, -seed n, -p pagesize
                          accepted for compatibility with qemu-x86_64, and ignored
 
@@ -497,6 +519,7 @@ Environment (options on the command line take precedence):
   QEMU_STRACE            like -strace, whatever its value
   QEMU_ONE_INSN_PER_TB   like -one-insn-per-tb, whatever its value (also QEMU_SINGLESTEP)
   QEMU_LD_PREFIX=path    like -L
+  QEMU_GDB=port          like -g
   QPLUG_STATS            at exit, print translation and code cache statistics (qplug only)
   QPLUG_PERF_MAP=1       name translated code in /tmp/perf-PID.map for perf (qplug only)
 )";

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gdbstub/stub.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/ucontext_regs.h"
@@ -128,6 +129,7 @@ uint64_t block_all() {
 }
 
 [[noreturn]] void die_of_signal(int sig) {
+  gdb::on_killed(sig);
   runtime::finish_tool();  // QEMU runs the plugins' atexit callbacks on death by signal too
   fflush(nullptr);
   runtime::flush_log_line();
@@ -169,7 +171,8 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       // which a death by the signal prints.
       ThreadState& ts = runtime::current_thread();
       const bool located = R.dispatcher->guest_state_at_fault(uc, ts);
-      if (actions->action[sig].handler <= 1) die_of_signal(sig);  // default/ignore: die as natively
+      // Default or ignored: die as natively, unless gdb is to see the fault first.
+      if (actions->action[sig].handler <= 1 && !gdb::active()) die_of_signal(sig);
       if (!located) {
         char msg[160];
         snprintf(msg, sizeof msg, "qplug: internal error: signal %d in translated code at %p\n",
@@ -488,6 +491,10 @@ void deliver_pending_signals(ThreadState& ts) {
   pending.set = 0;
   for (int sig = 1; sig <= kMaxSig; ++sig) {
     if (!(set & (sig_bit(sig)))) continue;
+    if (actions->action[sig].handler == reinterpret_cast<uint64_t>(SIG_IGN)) continue;
+    // gdb decides whether the guest gets it (and may take its time: the
+    // handler's disposition is read afterwards).
+    if (gdb::active() && gdb::on_signal(ts, sig) == 0) continue;
     const uint64_t h = actions->action[sig].handler;
     if (h == reinterpret_cast<uint64_t>(SIG_IGN)) continue;
     if (h == reinterpret_cast<uint64_t>(SIG_DFL)) {
@@ -502,12 +509,19 @@ void deliver_pending_signals(ThreadState& ts) {
 
 void deliver_fault(ThreadState& ts) {
   const int sig = fault_info.si_signo;
+  if (gdb::active()) {
+    // gdb sees the fault before the guest's handler, or the death by it
+    // (on_host_signal came here for a default action only because of gdb).
+    if (gdb::on_signal(ts, sig) == 0) return;  // runs the instruction again
+    if (actions->action[sig].handler <= 1 || (current_mask() & sig_bit(sig))) die_of_signal(sig);
+  }
   set_mask(deliver(ts, sig, fault_info, current_mask()));
 }
 
 CopyFault last_copy_fault() { return copy_fault; }
 
 void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc, uint64_t addr) {
+  if (gdb::active() && gdb::on_signal(ts, sig) == 0) return;
   const uint64_t h = actions->action[sig].handler;
   const uint64_t blocked = current_mask() & (sig_bit(sig));
   if (h <= 1 || blocked) {
