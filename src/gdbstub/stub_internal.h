@@ -4,6 +4,7 @@
 // only with both held).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -44,7 +45,8 @@ struct GdbThread {
   uint64_t fs_base = 0;          // the thread's FS base as of its last stop
   bool fs_base_written = false;  // gdb changed it: the thread loads it when it resumes
   bool parked = false;           // waiting in at_loop_top
-  bool hold = false;             // must not run (all-stop, or not resumed by vCont)
+  std::atomic<bool> hold{
+      false};  // must not run (all-stop, or not resumed by vCont); may_enter reads it
   bool stepping = false;
   bool ran = false;  // entered translated code since its last pass through at_loop_top
   uint64_t step_pc = 0;
