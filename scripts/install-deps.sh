@@ -7,6 +7,7 @@ pkgs=(
   libzydis-dev libxbyak-dev libboost-dev doctest-dev libbenchmark-dev libglib2.0-dev
   libcapstone-dev  # qemu_plugin_insn_disas text, as QEMU formats it
   qemu-user
+  gdb  # the gdb stub tests (tests/gdb) debug programs under qplug -g
   # programs the end-to-end tests run natively and under qplug
   bash coreutils findutils grep sed gawk python3 perl sqlite3 gzip xz-utils zstd tar file
   golang-go  # a Go test program (node and java are tested when present)

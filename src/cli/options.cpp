@@ -29,6 +29,7 @@ enum class OptId {
   kStackSize,
   kCpu,
   kPerfmap,
+  kGdb,
   kRejected,  // qemu-x86_64 options qplug cannot honour: an error naming the option and why
 };
 
@@ -42,7 +43,7 @@ struct OptionDef {
 
 // qemu-x86_64's table (linux-user/main.c) plus qplug's own options. Not read:
 // QEMU_VERSION (build scripts set it for other purposes, and QEMU would exit
-// on it). -g and QEMU_GDB are left to the gdb stub.
+// on it).
 constexpr std::array kOptionTable{
     OptionDef{"h", false, OptId::kHelp},
     OptionDef{"help", false, OptId::kHelp},
@@ -78,6 +79,7 @@ constexpr std::array kOptionTable{
     OptionDef{"p", true, OptId::kRejected, {}, "the page size is the host's"},
     OptionDef{"no-follow-exec", false, OptId::kNoFollowExec},
     OptionDef{"log-append", false, OptId::kLogAppend},
+    OptionDef{"g", true, OptId::kGdb, "QEMU_GDB"},
 };
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
@@ -262,6 +264,19 @@ class Parser {
     return {};
   }
 
+  // A TCP port (1-65535) or, as QEMU also takes, the path of a Unix socket.
+  Result<void> gdb(std::string_view value, std::string_view source) {
+    bool digits = !value.empty();
+    for (char c : value) digits = digits && c >= '0' && c <= '9';
+    if (value.empty() || (digits && (value.size() > 5 || std::stoi(std::string(value)) == 0 ||
+                                     std::stoi(std::string(value)) > 65535))) {
+      return make_error("qplug: " + std::string(source) + ": '" + std::string(value) +
+                        "' is not a TCP port (1-65535) or a socket path");
+    }
+    o_.gdb = std::string(value);
+    return {};
+  }
+
   Result<void> set_env(std::string_view list, std::string_view source) {
     // QEMU splits on every comma, so a value can never contain one.
     for (std::string_view token : split(list, ',')) {
@@ -331,6 +346,8 @@ class Parser {
       case OptId::kOneInsnPerTb:
         o_.one_insn_per_tb = true;
         return {};
+      case OptId::kGdb:
+        return gdb(value, source);
       case OptId::kUname:
         o_.uname_release = std::string(value);
         return {};
@@ -522,6 +539,8 @@ Options: (in parentheses, the environment variable that does the same)
   -perfmap               name translated code in /tmp/perf-PID.map for perf (QEMU_PERFMAP)
   -no-follow-exec        do not translate programs started by execve (qplug only)
   -log-append            append to the -D file instead of truncating it (qplug only)
+  -g port                wait for gdb to connect on TCP port (or a Unix socket path)
+                         before the first instruction: gdb's `target remote :port` (QEMU_GDB)
   -B, -R, -t, -tb-size, -seed, -trace, -jitdump, -p
                          not supported, an error; their variables are a warning, ignored:
                          QEMU_GUEST_BASE, QEMU_RESERVED_VA, QEMU_RTSIG_MAP, QEMU_TB_SIZE,

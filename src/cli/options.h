@@ -41,6 +41,7 @@ struct Options {
   bool follow_exec = true;            // -no-follow-exec turns off (qplug-specific)
   bool log_append = false;            // -log-append: followed children share the -D file
   bool one_insn_per_tb = false;       // -one-insn-per-tb (-singlestep)
+  std::string gdb;                    // -g: a TCP port or Unix socket path; "" no gdb stub
   std::vector<std::string> warnings;  // deprecation warnings to print (e.g. arg= form)
   bool help = false;                  // -h / -help
   bool version = false;               // -version
@@ -64,7 +65,8 @@ bool has_log_item(std::string_view items, std::string_view item);
 bool in_dfilter(const Options& options, uint64_t pc);
 
 // Rebuilds an argument vector that reproduces `options` minus the program and
-// its arguments, for re-executing qplug on a guest execve.
+// its arguments, for re-executing qplug on a guest execve. Without -g: a
+// program started by execve is not debugged.
 std::vector<std::string> options_to_args(const Options& options);
 
 // What `-h` says about the tool it runs in: its name (argv[0]'s basename) and,

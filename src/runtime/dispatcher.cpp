@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gdbstub/stub.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/signals.h"
 #include "os/linux/syscalls.h"
@@ -114,8 +115,11 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
   size_t off = 0;
   uint64_t cur = pc;
   size_t conditional_branches = 0;
-  if (rt().options.one_insn_per_tb) max_insns = 1;
+  if (rt().options.one_insn_per_tb || gdb::single_insn()) max_insns = 1;
   while (n < max_insns) {
+    // A block ends before a gdb breakpoint, so that the dispatcher sees the
+    // thread arrive there.
+    if (n > 0 && gdb::active() && gdb::is_breakpoint(cur)) break;
     if (more && avail - off < 16 && avail + kChunk <= sizeof code) {
       os::protect_translated(pc + avail, pc + avail + kChunk);
       const size_t got = read_code(pc + avail, code + avail, kChunk);
@@ -219,8 +223,14 @@ Block* Dispatcher::translate(uint64_t pc, x86_64::EntryPlacement entry, size_t m
   return b;
 }
 
+// Nothing links to or looks up a block where gdb must see the thread arrive.
+bool Dispatcher::unchainable(uint64_t guest_pc) const {
+  return no_chaining_ || (gdb::active() && (gdb::single_insn() || gdb::is_breakpoint(guest_pc)));
+}
+
 void Dispatcher::publish(Block* b) {
-  if (no_chaining_) return;  // -d nochain: every indirect branch through the dispatcher
+  // -d nochain: every indirect branch through the dispatcher
+  if (unchainable(b->guest_pc)) return;
   // One 8-byte store: the block's checked entry verifies the target itself.
   __atomic_store_n(&current_thread().lookup[lookup_index(b->guest_pc)],
                    reinterpret_cast<uint64_t>(b->host_code), __ATOMIC_RELEASE);
@@ -236,7 +246,7 @@ Block* Dispatcher::block_for(uint64_t pc, x86_64::EntryPlacement entry) {
 }
 
 void Dispatcher::link(ExitStub* stub, Block* target) {
-  if (no_chaining_ || !stub->owner->valid || !target->valid) return;
+  if (unchainable(target->guest_pc) || !stub->owner->valid || !target->valid) return;
   if (!x86_64::patch_rel32(stub->patch_site, target->body)) {
     // Zones more than 2 GiB apart (JIT code far from the program, say): go
     // through a trampoline near the exit that jumps to a 64-bit address.
@@ -636,6 +646,7 @@ void Dispatcher::log_cpu_state(const ThreadState& ts) const {
 
 void Dispatcher::run(ThreadState& ts) {
   for (;;) {
+    if (gdb::active()) gdb::at_loop_top(ts);
     if (ts.signal_pending) os::deliver_pending_signals(ts);
     {
       std::lock_guard guard(mutex_);
@@ -655,6 +666,7 @@ void Dispatcher::run(ThreadState& ts) {
         run_deferred();
         b = block_for(ts.rip);
       }
+      if (gdb::active() && !gdb::may_enter(ts)) continue;
       ts.jump_target = reinterpret_cast<uint64_t>(b->body);
       if ((log_exec_ || log_cpu_) && cli::in_dfilter(rt().options, b->guest_pc)) {
         if (log_exec_) log_block_entry(ts, *b);

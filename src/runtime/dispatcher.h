@@ -96,7 +96,8 @@ class Dispatcher {
  private:
   Block* translate(uint64_t pc, x86_64::EntryPlacement entry, size_t max_insns = kMaxBlockInsns);
   void link(ExitStub* stub, Block* target);
-  void publish(Block* b);  // enters b in the indirect-branch lookup table
+  void publish(Block* b);                     // enters b in the indirect-branch lookup table
+  bool unchainable(uint64_t guest_pc) const;  // no links to it, no lookup-table entry
   void unlink_exits(Block* b);
   void invalidate_block(Block* b);
   Block* block_at_host(const uint8_t* host_pc) const;  // by hot code

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/options.h"
+#include "gdbstub/stub.h"
 #include "loader/elf_loader.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/fds.h"
@@ -326,6 +327,7 @@ int run_tool(int argc, char** argv, Tool& tool) {
   ts.vcpu_index = os::allocate_vcpu();
   runtime::attach_vcpu_row(ts);
   tool.vcpu_init(0);  // the main vCPU starts just before the first guest instruction
+  if (!R.options.gdb.empty()) gdb::start(R.options.gdb.c_str(), ts);
   dispatcher.run(ts);
 }
 

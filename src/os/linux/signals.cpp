@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gdbstub/stub.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/ucontext_regs.h"
@@ -163,6 +164,7 @@ void report_exception(ThreadState& ts, int sig, int si_code, uint64_t from_pc, u
 }
 
 [[noreturn]] void die_of_signal(int sig) {
+  gdb::on_killed(sig);
   runtime::finish_tool();  // QEMU runs the plugins' atexit callbacks on death by signal too
   fflush(nullptr);
   runtime::flush_log_line();
@@ -204,7 +206,8 @@ void on_host_signal(int sig, siginfo_t* info, void* ucv) {
       // which a death by the signal prints.
       ThreadState& ts = runtime::current_thread();
       const bool located = R.dispatcher->guest_state_at_fault(uc, ts);
-      if (actions->action[sig].handler <= 1) {  // default/ignore: die as natively
+      // Default or ignored: die as natively, unless gdb is to see the fault first.
+      if (actions->action[sig].handler <= 1 && !gdb::active()) {
         if (located) report_exception(ts, sig, info->si_code, ts.rip, ts.rip);
         die_of_signal(sig);
       }
@@ -526,6 +529,10 @@ void deliver_pending_signals(ThreadState& ts) {
   pending.set = 0;
   for (int sig = 1; sig <= kMaxSig; ++sig) {
     if (!(set & (sig_bit(sig)))) continue;
+    if (actions->action[sig].handler == reinterpret_cast<uint64_t>(SIG_IGN)) continue;
+    // gdb decides whether the guest gets it (and may take its time: the
+    // handler's disposition is read afterwards).
+    if (gdb::active() && gdb::on_signal(ts, sig) == 0) continue;
     const uint64_t h = actions->action[sig].handler;
     if (h == reinterpret_cast<uint64_t>(SIG_IGN)) continue;
     if (h == reinterpret_cast<uint64_t>(SIG_DFL)) {
@@ -540,6 +547,15 @@ void deliver_pending_signals(ThreadState& ts) {
 
 void deliver_fault(ThreadState& ts) {
   const int sig = fault_info.si_signo;
+  if (gdb::active()) {
+    // gdb sees the fault before the guest's handler, or the death by it
+    // (on_host_signal came here for a default action only because of gdb).
+    if (gdb::on_signal(ts, sig) == 0) return;  // runs the instruction again
+    if (actions->action[sig].handler <= 1 || (current_mask() & sig_bit(sig))) {
+      report_exception(ts, sig, fault_info.si_code, ts.rip, ts.rip);
+      die_of_signal(sig);
+    }
+  }
   report_exception(ts, sig, fault_info.si_code, ts.rip, actions->action[sig].handler);
   set_mask(deliver(ts, sig, fault_info, current_mask()));
 }
@@ -547,6 +563,7 @@ void deliver_fault(ThreadState& ts) {
 CopyFault last_copy_fault() { return copy_fault; }
 
 void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc, uint64_t addr) {
+  if (gdb::active() && gdb::on_signal(ts, sig) == 0) return;
   const uint64_t h = actions->action[sig].handler;
   const uint64_t blocked = current_mask() & (sig_bit(sig));
   if (h <= 1 || blocked) {

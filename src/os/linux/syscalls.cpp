@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli/strace.h"
+#include "gdbstub/stub.h"
 #include "loader/elf_loader.h"
 #include "os/linux/code_pages.h"
 #include "os/linux/exec.h"
@@ -137,6 +138,7 @@ int64_t emulate_clone(ThreadState& ts, uint64_t flags, uint64_t stack, uint64_t 
                                static_cast<long>(ctid), 0);
   if (pid == 0) {
     dispatcher.forget_other_threads(&ts);
+    gdb::forget_in_child();
     if (stack) ts.gpr[runtime::kRsp] = stack;
     if (tls) asm volatile("wrgsbase %0" ::"r"(tls) : "memory");
   }
@@ -201,6 +203,7 @@ void exit_group(int status) {
   if (getenv("QPLUG_STATS")) runtime::rt().dispatcher->print_stats(runtime::rt().log);
   fflush(nullptr);
   runtime::flush_log_line();
+  gdb::on_exit(status);  // last: gdb's exit message follows the plugins' output
   raw_syscall(SYS_exit_group, status);
   __builtin_unreachable();
 }

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 
+#include "gdbstub/stub.h"
 #include "os/linux/raw_syscall.h"
 #include "os/linux/signals.h"
 #include "os/linux/syscalls.h"
@@ -383,6 +384,7 @@ void exit_guest_thread(ThreadState& ts, int status) {
     raw_syscall(SYS_futex, static_cast<long>(clear_child_tid), FUTEX_WAKE, 1, 0, 0, 0);
   }
   R.tool->vcpu_exit(static_cast<unsigned>(ts.vcpu_index));
+  gdb::on_thread_exit(ts);
   runtime::detach_vcpu_row(ts);
   R.dispatcher->remove_thread(&ts);
   release_vcpu(static_cast<unsigned>(ts.vcpu_index));

@@ -141,6 +141,19 @@ TEST_CASE("one instruction per block: both spellings, the environment, and follo
   CHECK(std::find(args.begin(), args.end(), "-one-insn-per-tb") != args.end());
 }
 
+TEST_CASE("-g: a port or a socket path, QEMU_GDB, and not passed to followed programs") {
+  CHECK(parse_ok({"prog"}).gdb.empty());
+  CHECK(parse_ok({"-g", "1234", "prog"}).gdb == "1234");
+  CHECK(parse_ok({"-g", "/tmp/gdb.sock", "prog"}).gdb == "/tmp/gdb.sock");
+  CHECK(parse_ok({"prog"}, {"QEMU_GDB=4321"}).gdb == "4321");
+  CHECK(parse_ok({"-g", "1234", "prog"}, {"QEMU_GDB=4321"}).gdb == "1234");
+  CHECK(parse_error({"-g", "0", "prog"}).find("not a TCP port") != std::string::npos);
+  CHECK(parse_error({"-g", "65536", "prog"}).find("not a TCP port") != std::string::npos);
+  CHECK(parse_error({"-g", "", "prog"}).find("not a TCP port") != std::string::npos);
+  const std::vector<std::string> args = options_to_args(parse_ok({"-g", "1234", "prog"}));
+  CHECK(std::find(args.begin(), args.end(), "-g") == args.end());
+}
+
 TEST_CASE("help and version end parsing") {
   Options o = parse_ok({"-h"});
   CHECK(o.help);
@@ -378,6 +391,8 @@ TEST_CASE("usage text") {
                           "-trace",
                           "-jitdump",
                           "-p",
+                          "-g",
+                          "QEMU_GDB",
                           "QEMU_PLUGIN",
                           "QEMU_LOG",
                           "QEMU_LOG_FILENAME",
