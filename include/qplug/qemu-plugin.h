@@ -405,8 +405,8 @@ typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_m
 /**
  * qemu_plugin_vcpu_discon_cb_t - PC discontinuity callback (v5+).
  *
- * @from_pc is the instruction that raised the exception, @to_pc where the
- * vCPU continues: the guest's signal handler, or @from_pc if the signal kills.
+ * @from_pc is the instruction that raised the exception; in user mode @to_pc
+ * is the same address, as qemu-x86_64 reports it (the signal is set up after).
  * The guest's registers are readable in the callback.
  */
 #if QEMU_PLUGIN_API_VERSION <= 6

@@ -150,8 +150,8 @@ bool reported_as_exception(int sig, int si_code) {
 
 // Called before the signal frame is built, so the callbacks see (and may
 // change) the registers at the fault, as QEMU's do. `from_pc` is the
-// instruction; `to_pc` where the guest goes on: the handler, or `from_pc`
-// when the signal kills the process (QEMU reports it then too).
+// instruction; `to_pc` is passed as `from_pc`, as QEMU's user mode does
+// (its hook runs before the signal is set up, so a drop-in reports the same).
 void report_exception(ThreadState& ts, int sig, int si_code, uint64_t from_pc, uint64_t to_pc) {
   if (!reported_as_exception(sig, si_code)) return;
   // The pc reads as the instruction's (QEMU's, after int3 too); the frame
@@ -556,7 +556,7 @@ void deliver_fault(ThreadState& ts) {
       die_of_signal(sig);
     }
   }
-  report_exception(ts, sig, fault_info.si_code, ts.rip, actions->action[sig].handler);
+  report_exception(ts, sig, fault_info.si_code, ts.rip, ts.rip);  // to_pc as QEMU's user mode
   set_mask(deliver(ts, sig, fault_info, current_mask()));
 }
 
@@ -581,7 +581,7 @@ void raise_synchronous(ThreadState& ts, int sig, int si_code, uint64_t fault_pc,
   info.si_signo = sig;
   info.si_code = si_code;
   info.si_addr = reinterpret_cast<void*>(addr);
-  report_exception(ts, sig, si_code, fault_pc, h);
+  report_exception(ts, sig, si_code, fault_pc, fault_pc);  // to_pc as QEMU's user mode
   set_mask(deliver(ts, sig, info, current_mask()));
 }
 
